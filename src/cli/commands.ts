@@ -1,0 +1,100 @@
+import { join, resolve } from 'node:path';
+import { parseGeneratorConfig } from '../data/generator-config.js';
+import type { GeneratorOptions } from '../data/generator-options.js';
+import { ReflectivityDataGenerator, type GeneratedFiles } from '../data/node-generator.node.js';
+import { simulateModel } from '../data/simulate.js';
+import { ReflectkitError } from '../errors.js';
+import { createProgress } from './progress.js';
+import { readJsonFile } from './io.js';
+
+/** Options shared by the generating commands. */
+export interface GenerateFlags {
+  workers?: number;
+  seed?: number;
+  curves?: number;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** `reflectkit simulate --model FILE`: one curve and profile as JSON on stdout. */
+export async function simulateCommand(modelPath: string): Promise<void> {
+  const model = await readJsonFile(modelPath);
+  const output = simulateModel(model);
+  process.stdout.write(`${JSON.stringify(output)}\n`);
+}
+
+/** Runs a generation to files with a progress bar and Ctrl-C cancellation. */
+async function generateWithProgress(
+  numCurves: number,
+  options: GeneratorOptions,
+  out: string,
+  flags: GenerateFlags,
+): Promise<GeneratedFiles> {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  const progress = createProgress('generate', flags.quiet === true || flags.json === true);
+  try {
+    const generator = new ReflectivityDataGenerator({
+      ...options,
+      ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+      ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+      signal: controller.signal,
+      onProgress: (p) => progress.update(p),
+    });
+    return await generator.generateToFiles(numCurves, out);
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+  }
+}
+
+function summaryLines(files: GeneratedFiles): string {
+  const rate = files.numCurves / Math.max(files.seconds, 1e-9);
+  return [
+    `${files.numCurves} curves in ${files.seconds.toFixed(2)} s (${rate.toFixed(0)} curves/s), seed ${files.model.seed}`,
+    `  ${files.nrPath}  (${files.nrShape.join(' × ')}, float32: Q, R)`,
+    `  ${files.sldPath}  (${files.sldShape.join(' × ')}, float32: z, SLD)`,
+    `  ${files.parametersPath}  (sampled parameters)`,
+    `  ${files.metadataPath}  (model, seed, shapes)`,
+  ].join('\n');
+}
+
+/** `reflectkit generate --config FILE --out DIR`. */
+export async function generateCommand(configPath: string | undefined, out: string, flags: GenerateFlags): Promise<void> {
+  const config = configPath === undefined ? { numCurves: 1000, options: {} } : parseGeneratorConfig(await readJsonFile(configPath));
+  const numCurves = flags.curves ?? config.numCurves;
+  const files = await generateWithProgress(numCurves, config.options, resolve(out), flags);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ ...files, model: undefined, seed: files.model.seed })}\n`);
+  } else {
+    process.stdout.write(`${summaryLines(files)}\n`);
+  }
+}
+
+/** A timestamped run folder name, e.g. `run-20261127-051203`. */
+export function runFolderName(date = new Date()): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `run-${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
+}
+
+/**
+ * `reflectkit run`: the main job. For now it generates a training set with the built-in default model
+ * (pyreflect's legacy 8-layer model) into a new run folder and prints where it went; later releases grow
+ * it into the whole pipeline.
+ */
+export async function runCommand(out: string, flags: GenerateFlags): Promise<void> {
+  const numCurves = flags.curves ?? 2000;
+  if (!Number.isSafeInteger(numCurves) || numCurves < 1) {
+    throw new ReflectkitError('INVALID_OPTION', `--curves ${numCurves}`, { path: 'curves', expected: 'a positive integer' });
+  }
+  const runDir = resolve(out, runFolderName());
+  const files = await generateWithProgress(numCurves, { seed: flags.seed ?? 42 }, join(runDir, 'data'), flags);
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify({ runDir, data: { nr: files.nrPath, sld: files.sldPath }, numCurves: files.numCurves, seed: files.model.seed, seconds: files.seconds })}\n`,
+    );
+  } else {
+    process.stdout.write(`Run folder: ${runDir}\n${summaryLines(files)}\n`);
+  }
+}

@@ -1,0 +1,83 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { VERSION } from '../version.js';
+import { generateCommand, runCommand, simulateCommand, type GenerateFlags } from './commands.js';
+import { EXIT, exitCodeOf, reportError } from './io.js';
+
+function integer(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+    return n;
+  };
+}
+
+function buildProgram(): Command {
+  const program = new Command('reflectkit')
+    .description('Neutron reflectometry: refl1d-exact simulation and pyreflect-compatible synthetic training data.')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  const workers = new Option('--workers <k>', 'worker threads (default: one per core; 0: main thread)').argParser(integer('--workers', 0));
+  const seed = new Option('--seed <s>', 'random seed, an integer in [0, 2^32)').argParser(integer('--seed', 0));
+  const curves = new Option('--curves <n>', 'number of curves').argParser(integer('--curves', 1));
+
+  program
+    .command('run')
+    .description('the main job: generate a training set with the built-in default model into a new run folder')
+    .option('--out <dir>', 'parent folder of run folders', 'runs')
+    .addOption(curves)
+    .addOption(seed)
+    .addOption(workers)
+    .option('--json', 'print one JSON line instead of text')
+    .option('--quiet', 'no progress output')
+    .addHelpText('after', '\nExamples:\n  reflectkit run\n  reflectkit run --curves 20000 --out /data/runs --json')
+    .action(async (opts: GenerateFlags & { out: string }) => runCommand(opts.out, opts));
+
+  program
+    .command('simulate')
+    .description('compute one R(Q) curve and SLD profile (refl1d physics) and print {"q","R","z","sld"} as JSON')
+    .requiredOption('--model <file>', 'model JSON: {"layers": [...], "q": {...}|[...], "qResolution", "background", "scale", "profilePoints"}')
+    .addHelpText(
+      'after',
+      '\nExample model.json:\n  {"layers": [{"sld": 2.07, "thickness": 0, "roughness": 3},\n              {"sld": 4.0, "thickness": 100, "roughness": 5},\n              {"sld": 0, "thickness": 0, "roughness": 0}]}\n\n  reflectkit simulate --model model.json > curve.json',
+    )
+    .action(async (opts: { model: string }) => simulateCommand(opts.model));
+
+  program
+    .command('generate')
+    .description('generate N synthetic curves and profiles to nr_train.npy / sld_train.npy')
+    .option('--config <file>', 'generation config JSON (pyreflect layer_desc / layer_bound accepted); default: the legacy 8-layer model')
+    .requiredOption('--out <dir>', 'output folder')
+    .addOption(new Option('--curves <n>', 'number of curves (overrides numCurves)').argParser(integer('--curves', 1)))
+    .addOption(new Option('--seed <s>', 'random seed (overrides the config)').argParser(integer('--seed', 0)))
+    .addOption(new Option('--workers <k>', 'worker threads (default: one per core)').argParser(integer('--workers', 0)))
+    .option('--json', 'print one JSON line instead of text')
+    .option('--quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      '\nExample gen.json:\n  {"numCurves": 10000, "numLayers": 5, "seed": 1,\n   "layerDesc": [...], "layerBound": [{"i": 2, "par": "thickness", "bounds": [50, 150]}]}\n\n  reflectkit generate --config gen.json --out data/ --workers 2',
+    )
+    .action(async (opts: GenerateFlags & { config?: string; out: string }) => generateCommand(opts.config, opts.out, opts));
+
+  return program;
+}
+
+/**
+ * Runs the `reflectkit` command line and returns its exit code (0 success, 1 failure, 2 invalid input,
+ * 130 interrupted). Writes results to stdout and diagnostics to stderr.
+ */
+export async function runCli(argv: readonly string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync([...argv]);
+    return EXIT.ok;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return EXIT.ok;
+    if (typeof code === 'string' && code.startsWith('commander.')) return EXIT.invalidInput;
+    reportError(error, json);
+    return exitCodeOf(error);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * reflectkit: neutron reflectometry ML pipeline (pyreflect's) for Node, Deno and browsers.
+ *
+ * This entry point is the browser-safe core: no Node built-ins. File, worker-thread and other
+ * Node-only code is in `reflectkit/node`.
+ *
+ * @packageDocumentation
+ */
+export { ERROR_CODES, ReflectkitError, isReflectkitError } from './errors.js';
+export type { ReflectkitErrorCode, ReflectkitErrorDetails } from './errors.js';
+
+// physics
+export {
+  allocatePreparedStack,
+  prepareStack,
+  reflectionAmplitude,
+  reflectivitySquared,
+} from './physics/abeles.js';
+export type { PreparedStack, SlabStack } from './physics/abeles.js';
+export { DEFAULT_Q_RESOLUTION, FWHM_TO_SIGMA_DIVISOR, PROFILE_DZ } from './physics/constants.js';
+export { erf, fastErf } from './physics/erf.js';
+export { ForwardModel } from './physics/forward.js';
+export type { ForwardModelOptions, Simulation } from './physics/forward.js';
+export { profileGrid, resampledProfile, smoothProfile } from './physics/profile.js';
+export type { ProfileGrid } from './physics/profile.js';
+export { DEFAULT_Q_GRID, LEGACY_Q_GRID, linspace, logspaceQ } from './physics/qgrid.js';
+export { applyResolution, buildResolutionOperator, sigmaFromRelativeFwhm } from './physics/resolution.js';
+export type { ResolutionOperator } from './physics/resolution.js';
+
+// sample
+export { autoLayerBound, autoLayerDesc, legacyLayerBound, legacyLayerDesc } from './sample/defaults.js';
+export { LAYER_PARAMETERS, cloneLayers, layersToArrays } from './sample/layers.js';
+export type { LayerArrays, LayerBound, LayerDesc, LayerParameter } from './sample/layers.js';
+export { SeededRandom } from './sample/random.js';
+export { ParameterSampler } from './sample/sampler.js';
+export type { SamplingMethod } from './sample/sampler.js';
+export { validateBounds, validateLayers } from './sample/validate.js';
+
+// data
+export { curveArray } from './data/dataset.js';
+export type { NrArray, NrSldDataset, SldArray } from './data/dataset.js';
+export { InThreadExecutor } from './data/executor.js';
+export type { ChunkExecutor, ChunkResult, ChunkTask } from './data/executor.js';
+export { ReflectivityDataGenerator, validateCurveCount } from './data/generator.js';
+export type { GeneratedChunk, RunOptions } from './data/generator.js';
+export { resolveGeneratorModel, validateQArray } from './data/generator-options.js';
+export { simulateModel } from './data/simulate.js';
+export type { SimulationModel, SimulationOutput } from './data/simulate.js';
+export type { GenerationProgress, GeneratorOptions, ResolvedGeneratorModel } from './data/generator-options.js';
+
+// io
+export { decodeNpy, encodeNpy, encodeNpyHeader, parseNpyHeader } from './io/npy.js';
+export type { NpyArray, NpyDtype, NpyHeader } from './io/npy.js';
+
+export { VERSION } from './version.js';

@@ -1,0 +1,151 @@
+import { open } from 'node:fs/promises';
+import { ReflectkitError } from '../errors.js';
+import { AtomicFile, ioError } from './atomic-file.node.js';
+import { encodeNpyHeader, MAX_NPY_HEADER_BYTES, npyHeaderLength, parseNpyHeader, type NpyArray, type NpyDtype, type NpyHeader } from './npy.js';
+
+/**
+ * Reads the header of a `.npy` file and checks it against the file's size, without reading the data.
+ *
+ * @throws ReflectkitError `NPY_FORMAT` for a malformed or unsupported file, `IO_ERROR` when unreadable.
+ */
+export async function readNpyHeader(path: string): Promise<NpyHeader> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw ioError('open', path, error);
+  }
+  try {
+    const { size } = await handle.stat();
+    const preamble = new Uint8Array(Math.min(size, 12));
+    await handle.read(preamble, 0, preamble.length, 0);
+    const headerEnd = npyHeaderLength(preamble) ?? preamble.length;
+    const head = new Uint8Array(Math.min(size, headerEnd, MAX_NPY_HEADER_BYTES));
+    await handle.read(head, 0, head.length, 0);
+    return parseNpyHeader(head, size, path);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Reads a float32 or float64 `.npy` file. The header is validated against the file size before the data
+ * is allocated; nothing is ever unpickled or evaluated.
+ *
+ * @throws ReflectkitError `NPY_FORMAT` or `IO_ERROR`.
+ */
+export async function readNpy(path: string): Promise<NpyArray> {
+  const header = await readNpyHeader(path);
+  const data = header.dtype === 'f4' ? new Float32Array(header.size) : new Float64Array(header.size);
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw ioError('open', path, error);
+  }
+  try {
+    const target = new Uint8Array(data.buffer);
+    let offset = 0;
+    while (offset < target.length) {
+      const { bytesRead } = await handle.read(target, offset, target.length - offset, header.dataOffset + offset);
+      if (bytesRead === 0) throw new ReflectkitError('NPY_FORMAT', 'file ended early', { path, expected: `${header.dataBytes} data bytes` });
+      offset += bytesRead;
+    }
+  } catch (error) {
+    if (error instanceof ReflectkitError) throw error;
+    throw ioError('read', path, error);
+  } finally {
+    await handle.close();
+  }
+  return { data, shape: header.shape, dtype: header.dtype };
+}
+
+/**
+ * Streams a float array of known shape to a `.npy` file: the header is written first, then the data in
+ * any number of appends; {@link NpyWriter.close} checks the element count and renames the file into
+ * place atomically. Memory use is that of one append.
+ */
+export class NpyWriter {
+  private written = 0;
+  private readonly size: number;
+
+  private constructor(
+    private readonly file: AtomicFile,
+    readonly dtype: NpyDtype,
+    readonly shape: readonly number[],
+  ) {
+    this.size = shape.reduce((a, b) => a * b, 1);
+  }
+
+  /** Starts writing `path` (under a temporary name until closed). */
+  static async open(path: string, dtype: NpyDtype, shape: readonly number[]): Promise<NpyWriter> {
+    const file = await AtomicFile.create(path);
+    const writer = new NpyWriter(file, dtype, shape);
+    try {
+      await file.write(encodeNpyHeader(dtype, shape));
+    } catch (error) {
+      await file.discard();
+      throw error;
+    }
+    return writer;
+  }
+
+  /** Final path. */
+  get path(): string {
+    return this.file.path;
+  }
+
+  /** Appends elements in C order. */
+  async append(values: Float32Array | Float64Array): Promise<void> {
+    if ((this.dtype === 'f4') !== (values instanceof Float32Array)) {
+      throw new ReflectkitError('BAD_SHAPE', `cannot append ${values.constructor.name} to a ${this.dtype} file`, {
+        path: this.path,
+        expected: this.dtype === 'f4' ? 'Float32Array' : 'Float64Array',
+      });
+    }
+    if (this.written + values.length > this.size) {
+      throw new ReflectkitError('BAD_SHAPE', `more elements than shape (${this.shape.join(', ')}) holds`, {
+        path: this.path,
+        expected: `${this.size} elements in all`,
+      });
+    }
+    await this.file.write(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    this.written += values.length;
+  }
+
+  /** Completes the file: checks the count, flushes, renames into place. */
+  async close(): Promise<void> {
+    if (this.written !== this.size) {
+      await this.file.discard();
+      throw new ReflectkitError('BAD_SHAPE', `${this.written} of ${this.size} elements were written`, {
+        path: this.path,
+        expected: `${this.size} elements`,
+      });
+    }
+    await this.file.commit();
+  }
+
+  /** Abandons the file; any earlier file at the path is left untouched. */
+  async discard(): Promise<void> {
+    await this.file.discard();
+  }
+}
+
+/** Writes a whole array to a `.npy` file atomically. */
+export async function writeNpy(path: string, data: Float32Array | Float64Array, shape: readonly number[]): Promise<void> {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size !== data.length) {
+    throw new ReflectkitError('BAD_SHAPE', `shape (${shape.join(', ')}) does not hold ${data.length} elements`, {
+      path,
+      expected: `a shape whose product is ${data.length}`,
+    });
+  }
+  const writer = await NpyWriter.open(path, data instanceof Float32Array ? 'f4' : 'f8', shape);
+  try {
+    await writer.append(data);
+    await writer.close();
+  } catch (error) {
+    await writer.discard();
+    throw error;
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * reflectkit for Node: everything in the core entry point, with the generator replaced by one that
+ * uses worker threads and streams to `.npy` files, plus file helpers.
+ *
+ * @packageDocumentation
+ */
+export * from './index.js';
+export { ReflectivityDataGenerator } from './data/node-generator.node.js';
+export type { GeneratedFiles } from './data/node-generator.node.js';
+export { coreCount, maxWorkers, WorkerPoolExecutor } from './data/worker-pool.node.js';
+export { AtomicFile, writeFileAtomic } from './io/atomic-file.node.js';
+export { NpyWriter, readNpy, readNpyHeader, writeNpy } from './io/npy-file.node.js';
