@@ -109,17 +109,30 @@ function addInterface(
   sigma: number,
   contrast: number,
 ): void {
-  if (sigma > 0) {
-    const table = erfTable();
-    for (let m = 0; m < count; m++) {
-      const u = (SQRT1_2_NUMPY * (depths[m]! - offset)) / sigma;
-      // Beyond |u| ≥ 6, erf is ±1 in double precision: the blend is exactly 0 or 1.
-      if (u >= ERF_SATURATION) acc[m] = acc[m]! + contrast;
-      else if (u > -ERF_SATURATION) acc[m] = acc[m]! + contrast * (0.5 * erfFromTable(table, u) + 0.5);
-    }
-  } else {
+  if (!(sigma > 0)) {
     for (let m = 0; m < count; m++) if (depths[m]! >= offset) acc[m] = acc[m]! + contrast;
+    return;
   }
+  // Depths are increasing. Below the window the blend is exactly 0 (nothing to add), above it exactly 1:
+  // erf is ±1 in double precision once |u| ≥ 6, i.e. |z − offset| ≥ 6·√2·σ.
+  const reach = (ERF_SATURATION * sigma) / SQRT1_2_NUMPY;
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (depths[mid]! - offset <= -reach) lo = mid + 1;
+    else hi = mid;
+  }
+  const table = erfTable();
+  const scale = SQRT1_2_NUMPY / sigma;
+  let m = lo;
+  for (; m < count; m++) {
+    const d = depths[m]! - offset;
+    if (d >= reach) break;
+    const u = d * scale;
+    acc[m] = acc[m]! + contrast * (u < ERF_SATURATION && u > -ERF_SATURATION ? 0.5 * erfFromTable(table, u) + 0.5 : u > 0 ? 1 : 0);
+  }
+  for (; m < count; m++) acc[m] = acc[m]! + contrast;
 }
 
 /**
