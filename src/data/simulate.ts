@@ -40,7 +40,7 @@ export interface SimulationOutput {
 }
 
 const modelSchema = z.strictObject({
-  layers: z.unknown(),
+  layers: z.unknown().optional(),
   q: z
     .union([
       z.strictObject({

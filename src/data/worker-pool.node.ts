@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { ReflectkitError } from '../errors.js';
 import { abortedError, type ChunkExecutor, type ChunkResult, type ChunkTask } from './executor.js';
 
@@ -38,31 +38,41 @@ function isAbortError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { name?: string }).name === 'AbortError';
 }
 
-/** Runs chunk tasks on a pool of worker threads (piscina). */
+/**
+ * Runs chunk tasks on a pool of worker threads (piscina). piscina is loaded and the threads are started on
+ * the first task, not when the module is imported or the executor is made.
+ */
 export class WorkerPoolExecutor implements ChunkExecutor {
   readonly concurrency: number;
   readonly description: string;
-  private readonly pool: Piscina;
+  private pool: Promise<Piscina> | undefined;
 
   constructor(threads: number) {
     this.concurrency = threads;
     this.description = `${threads} worker thread${threads === 1 ? '' : 's'}`;
-    const { filename, execArgv } = workerLocation();
-    this.pool = new Piscina({
-      filename,
-      execArgv,
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: 60_000,
-      // Let the process exit while the pool is idle; close() destroys it.
-      atomics: 'disabled',
-    });
+  }
+
+  private start(): Promise<Piscina> {
+    this.pool ??= (async () => {
+      const { filename, execArgv } = workerLocation();
+      const { Piscina } = await import('piscina');
+      return new Piscina({
+        filename,
+        execArgv,
+        minThreads: this.concurrency,
+        maxThreads: this.concurrency,
+        idleTimeout: 60_000,
+        atomics: 'disabled',
+      });
+    })();
+    return this.pool;
   }
 
   async run(task: ChunkTask, signal?: AbortSignal): Promise<ChunkResult> {
     if (signal?.aborted) throw abortedError(signal);
+    const pool = await this.start();
     try {
-      return (await this.pool.run(task, {
+      return (await pool.run(task, {
         transferList: [task.parameters.buffer as ArrayBuffer],
         ...(signal === undefined ? {} : { signal }),
       })) as ChunkResult;
@@ -75,6 +85,8 @@ export class WorkerPoolExecutor implements ChunkExecutor {
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await (await pool).destroy();
   }
 }
