@@ -1,31 +1,41 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { ReflectkitError } from '../errors.js';
 import { AtomicFile, ioError } from './atomic-file.node.js';
 import { encodeNpyHeader, MAX_NPY_HEADER_BYTES, npyHeaderLength, parseNpyHeader, type NpyArray, type NpyDtype, type NpyHeader } from './npy.js';
 
-/**
- * Reads the header of a `.npy` file and checks it against the file's size, without reading the data.
- *
- * @throws ReflectkitError `NPY_FORMAT` for a malformed or unsupported file, `IO_ERROR` when unreadable.
- */
-export async function readNpyHeader(path: string): Promise<NpyHeader> {
-  let handle;
+/** Opens `path` for reading, runs `use`, and closes it; an open failure is `IO_ERROR`. */
+async function withFile<T>(path: string, use: (handle: FileHandle) => Promise<T>): Promise<T> {
+  let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (error) {
     throw ioError('open', path, error);
   }
   try {
-    const { size } = await handle.stat();
-    const preamble = new Uint8Array(Math.min(size, 12));
-    await handle.read(preamble, 0, preamble.length, 0);
-    const headerEnd = npyHeaderLength(preamble) ?? preamble.length;
-    const head = new Uint8Array(Math.min(size, headerEnd, MAX_NPY_HEADER_BYTES));
-    await handle.read(head, 0, head.length, 0);
-    return parseNpyHeader(head, size, path);
+    return await use(handle);
   } finally {
     await handle.close();
   }
+}
+
+/** Reads and validates the header of an open `.npy` file against the file's size. */
+async function headerOf(handle: FileHandle, path: string): Promise<NpyHeader> {
+  const { size } = await handle.stat();
+  const preamble = new Uint8Array(Math.min(size, 12));
+  await handle.read(preamble, 0, preamble.length, 0);
+  const headerEnd = npyHeaderLength(preamble) ?? preamble.length;
+  const head = new Uint8Array(Math.min(size, headerEnd, MAX_NPY_HEADER_BYTES));
+  await handle.read(head, 0, head.length, 0);
+  return parseNpyHeader(head, size, path);
+}
+
+/**
+ * Reads the header of a `.npy` file and checks it against the file's size, without reading the data.
+ *
+ * @throws ReflectkitError `NPY_FORMAT` for a malformed or unsupported file, `IO_ERROR` when unreadable.
+ */
+export function readNpyHeader(path: string): Promise<NpyHeader> {
+  return withFile(path, (handle) => headerOf(handle, path));
 }
 
 /**
@@ -34,30 +44,24 @@ export async function readNpyHeader(path: string): Promise<NpyHeader> {
  *
  * @throws ReflectkitError `NPY_FORMAT` or `IO_ERROR`.
  */
-export async function readNpy(path: string): Promise<NpyArray> {
-  const header = await readNpyHeader(path);
-  const data = header.dtype === 'f4' ? new Float32Array(header.size) : new Float64Array(header.size);
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw ioError('open', path, error);
-  }
-  try {
+export function readNpy(path: string): Promise<NpyArray> {
+  return withFile(path, async (handle) => {
+    const header = await headerOf(handle, path);
+    const data = header.dtype === 'f4' ? new Float32Array(header.size) : new Float64Array(header.size);
     const target = new Uint8Array(data.buffer);
     let offset = 0;
-    while (offset < target.length) {
-      const { bytesRead } = await handle.read(target, offset, target.length - offset, header.dataOffset + offset);
-      if (bytesRead === 0) throw new ReflectkitError('NPY_FORMAT', 'file ended early', { path, expected: `${header.dataBytes} data bytes` });
-      offset += bytesRead;
+    try {
+      while (offset < target.length) {
+        const { bytesRead } = await handle.read(target, offset, target.length - offset, header.dataOffset + offset);
+        if (bytesRead === 0) throw new ReflectkitError('NPY_FORMAT', 'file ended early', { path, expected: `${header.dataBytes} data bytes` });
+        offset += bytesRead;
+      }
+    } catch (error) {
+      if (error instanceof ReflectkitError) throw error;
+      throw ioError('read', path, error);
     }
-  } catch (error) {
-    if (error instanceof ReflectkitError) throw error;
-    throw ioError('read', path, error);
-  } finally {
-    await handle.close();
-  }
-  return { data, shape: header.shape, dtype: header.dtype };
+    return { data, shape: header.shape, dtype: header.dtype };
+  });
 }
 
 /**

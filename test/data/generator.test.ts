@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ReflectivityDataGenerator } from '../../src/data/generator.js';
-import { ReflectkitError } from '../../src/errors.js';
 import { ForwardModel } from '../../src/physics/forward.js';
 import { LEGACY_Q_GRID, logspaceQ } from '../../src/physics/qgrid.js';
 import { legacyLayerDesc } from '../../src/sample/defaults.js';
 import type { LayerDesc } from '../../src/sample/layers.js';
 import { maxRelativeError } from '../helpers/compare.js';
+import { rejection, thrown } from '../helpers/errors.js';
 import { runPythonJson } from '../helpers/python.js';
 
 const film: LayerDesc[] = [
@@ -14,26 +14,6 @@ const film: LayerDesc[] = [
   { name: 'polymer', sld: 1.5, isld: 0, thickness: 150, roughness: 10 },
   { name: 'air', sld: 0, isld: 0, thickness: 0, roughness: 0 },
 ];
-
-async function rejection(promise: Promise<unknown>): Promise<ReflectkitError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ReflectkitError);
-    return error as ReflectkitError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(fn: () => unknown): ReflectkitError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ReflectkitError);
-    return error as ReflectkitError;
-  }
-  throw new Error('expected a ReflectkitError');
-}
 
 describe('model selection (pyreflect semantics)', () => {
   it('defaults to the legacy 8-layer model with its 19 bounds, its Q grid and uniform sampling', () => {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ReflectkitError } from '../../src/errors.js';
+import { thrown as caught } from '../helpers/errors.js';
 import { validateBounds, validateLayers } from '../../src/sample/validate.js';
-
-function caught(fn: () => unknown): ReflectkitError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ReflectkitError);
-    return error as ReflectkitError;
-  }
-  throw new Error('expected a ReflectkitError');
-}
 
 const good = [
   { sld: 2.07, isld: 0, thickness: 0, roughness: 3, name: 'substrate' },
