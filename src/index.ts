@@ -54,4 +54,12 @@ export type { GenerationProgress, GeneratorOptions, ResolvedGeneratorModel } fro
 export { decodeNpy, encodeNpy, encodeNpyHeader, parseNpyHeader } from './io/npy.js';
 export type { NpyArray, NpyDtype, NpyHeader } from './io/npy.js';
 
+// preprocess
+export { NrSldScaler } from './preprocess/scaler.js';
+export type { CurveStats, PyreflectStats, ScalerStats } from './preprocess/scaler.js';
+export { splitIndices, splitSizes } from './preprocess/split.js';
+export type { SplitIndices } from './preprocess/split.js';
+export { compose, identity, log10Clip, minMax } from './preprocess/transforms.js';
+export type { AxisRange, Transform } from './preprocess/transforms.js';
+
 export { VERSION } from './version.js';

@@ -29,7 +29,8 @@ const ALLOWED: Record<string, string[]> = {
   sample: ['physics', 'util', 'errors'],
   io: ['util', 'errors'],
   data: ['physics', 'sample', 'io', 'util', 'errors'],
-  cli: ['data', 'io', 'physics', 'sample', 'util', 'errors', 'version'],
+  preprocess: ['data', 'sample', 'util', 'errors'],
+  cli: ['data', 'io', 'physics', 'sample', 'preprocess', 'util', 'errors', 'version'],
   index: ['*'],
   node: ['*'],
 };

@@ -18,7 +18,7 @@ export function runPythonJson<T>(script: string, input: unknown, env: Record<str
   return JSON.parse(out.toString('utf8')) as T;
 }
 
-/** Runs a Python snippet (`-c`) with arguments and returns stdout. */
-export function runPython(code: string, args: string[] = []): string {
-  return execFileSync(pythonPath(), ['-c', code, ...args], { maxBuffer: 1 << 30 }).toString('utf8');
+/** Runs a Python snippet (`-c`) with arguments (and optionally text on stdin) and returns stdout. */
+export function runPython(code: string, args: string[] = [], input?: string): string {
+  return execFileSync(pythonPath(), ['-c', code, ...args], { maxBuffer: 1 << 30, ...(input === undefined ? {} : { input }) }).toString('utf8');
 }
