@@ -3,7 +3,8 @@ import { defineConfig } from 'tsup';
 /**
  * Build: ESM (`.js`) and CJS (`.cjs`) with type declarations.
  * - `index`: the browser-safe numeric core (no Node built-ins).
- * - `node`: Node-only additions (files, worker threads).
+ * - `nn`: the CNN, the trainer and the tfjs backends (any runtime; loads TensorFlow.js).
+ * - `node`: everything, plus Node-only additions (files, worker threads, native TensorFlow).
  * - `cli`: the `reflectkit` command.
  * - `generate-worker`: the worker-thread entry that the Node generator starts; it must sit beside the
  *   other files in `dist/` because the pool finds it relative to its own module URL.
@@ -11,12 +12,13 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    nn: 'src/nn.ts',
     node: 'src/node.ts',
     cli: 'src/cli/main.ts',
     'generate-worker': 'src/data/generate-worker.node.ts',
   },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts', node: 'src/node.ts' } },
+  dts: { entry: { index: 'src/index.ts', nn: 'src/nn.ts', node: 'src/node.ts' } },
   outExtension: ({ format }) => ({ js: format === 'cjs' ? '.cjs' : '.js' }),
   target: 'node20',
   platform: 'node',

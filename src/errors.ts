@@ -23,6 +23,12 @@ export const ERROR_CODES = [
   'ABORTED',
   /** A worker thread failed. */
   'WORKER_FAILED',
+  /** No tfjs backend (or not the one requested) could be loaded. */
+  'BACKEND_UNAVAILABLE',
+  /** A model or batch does not fit the memory the backend can use (wasm: a 4 GiB heap). */
+  'MEMORY_LIMIT',
+  /** A checkpoint or saved model is missing, incomplete or does not match the model. */
+  'CHECKPOINT_INVALID',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */

@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 export * from './index.js';
+export * from './nn.js';
+export { FolderCheckpointStore, loadCheckpoint } from './nn/checkpoint-store.node.js';
 export { ReflectivityDataGenerator } from './data/node-generator.node.js';
 export type { GeneratedFiles } from './data/node-generator.node.js';
 export { coreCount, maxWorkers, WorkerPoolExecutor } from './data/worker-pool.node.js';

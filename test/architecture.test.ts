@@ -30,6 +30,7 @@ const ALLOWED: Record<string, string[]> = {
   io: ['util', 'errors'],
   data: ['physics', 'sample', 'io', 'util', 'errors'],
   preprocess: ['data', 'sample', 'util', 'errors'],
+  nn: ['sample', 'io', 'util', 'errors'],
   cli: ['data', 'io', 'physics', 'sample', 'preprocess', 'util', 'errors', 'version'],
   index: ['*'],
   node: ['*'],

@@ -1,0 +1,30 @@
+/**
+ * reflectkit/nn: the CNN, its training and the tfjs backends, for any runtime (browsers, Deno, Node).
+ * Kept apart from the root entry point so that physics and data users do not load TensorFlow.js.
+ * `reflectkit/node` re-exports all of it, with native TensorFlow and folder checkpoints added.
+ *
+ * @packageDocumentation
+ */
+export { TorchAdam } from './nn/adam.js';
+export type { AdamOptions, AdamState } from './nn/adam.js';
+export { BACKEND_ORDER, DEFAULT_LOADERS, currentBackend, useBackend } from './nn/backend.js';
+export type { BackendInfo, BackendLoader, BackendName } from './nn/backend.js';
+export type {
+  CheckpointMeta,
+  CheckpointStore,
+  EarlyStoppingOptions,
+  TrainerSettings,
+  TrainingHistory,
+  TrainingProgress,
+  TrainingSnapshot,
+} from './nn/checkpoint.js';
+export { channelSchedule, cnnConfigSchema, countParameters, createCnn, resolveCnnConfig, trainableParameterCount } from './nn/cnn.js';
+export type { Cnn, CnnConfig } from './nn/cnn.js';
+export { DropoutSchedule, SeededDropout } from './nn/dropout.js';
+export type { SeededDropoutArgs } from './nn/dropout.js';
+export { installFastGradientKernels, restoreGradientKernels } from './nn/gradient-kernels.js';
+export { WASM_HEAP_LIMIT, assertTrainingFits, estimateTrainingMemory } from './nn/memory.js';
+export type { MemoryEstimate } from './nn/memory.js';
+export { tf, tfl } from './nn/tf.js';
+export { Trainer } from './nn/trainer.js';
+export type { BatchEnd, EpochEnd, TrainResult, TrainerCallbacks, TrainerOptions, TrainingData } from './nn/trainer.js';

@@ -1,0 +1,89 @@
+import type { AdamState } from './adam.js';
+import type { CnnConfig } from './cnn.js';
+
+/** Per-epoch losses, as pyreflect's interface reports them (epochs 1-based). */
+export interface TrainingHistory {
+  epochs: number[];
+  trainingLoss: number[];
+  validationLoss: number[];
+}
+
+/** Early stopping on the validation loss. */
+export interface EarlyStoppingOptions {
+  /** Epochs without improvement before stopping. */
+  patience: number;
+  /** Smallest decrease that counts as an improvement (default 0). */
+  minDelta?: number;
+  /** Put back the weights of the best epoch when stopping or finishing (default true). */
+  restoreBestWeights?: boolean;
+}
+
+/** The trainer settings a checkpoint carries (to continue with the same ones). */
+export interface TrainerSettings {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  weightDecay: number;
+  seed: number;
+  earlyStopping: EarlyStoppingOptions | null;
+  checkpointEvery: number;
+}
+
+/** Where a run stands: enough to continue it exactly. */
+export interface TrainingProgress {
+  /** Epochs completed. */
+  epoch: number;
+  /** Next batch of the current epoch (0 at an epoch boundary). */
+  batch: number;
+  /** The current epoch's sample order when paused inside an epoch, else null. */
+  epochOrder: number[] | null;
+  /** Losses of the current epoch's finished batches (the epoch's training loss is their mean). */
+  epochLosses: number[];
+  /** State of the shuffling stream. */
+  shuffleState: number[];
+  /** Training steps taken (the dropout schedule's step). */
+  step: number;
+  /** Best validation loss so far and its epoch (1-based), for early stopping. */
+  best: { epoch: number; loss: number } | null;
+  /** Epochs since the best one. */
+  epochsWithoutImprovement: number;
+}
+
+/** The JSON part of a checkpoint. */
+export interface CheckpointMeta {
+  format: 'reflectkit-checkpoint';
+  version: 1;
+  /** ISO time of saving. */
+  savedAt: string;
+  /** The model's configuration (to rebuild it). */
+  model: CnnConfig;
+  /** The trainer's settings. */
+  settings: TrainerSettings;
+  progress: TrainingProgress;
+  history: TrainingHistory;
+  /** Shapes of the model's weights in `model.weights` order (trainable and BatchNorm statistics). */
+  weightShapes: number[][];
+  /** Positions of the trainable weights in that order (the optimizer's moments follow them). */
+  trainableIndices: number[];
+  /** The backend that produced it. */
+  backend: string;
+  /** Caller data kept with the run (scaler statistics, data paths). */
+  extra: Record<string, unknown>;
+}
+
+/** A complete checkpoint: metadata, weights, optimizer state and, with early stopping, the best weights. */
+export interface TrainingSnapshot {
+  meta: CheckpointMeta;
+  /** Values of `model.weights`, in order. */
+  weights: Float32Array[];
+  /** Adam's step and moments, aligned with the trainable weights. */
+  optimizer: AdamState;
+  /** Weights of the best epoch so far (early stopping with restore). */
+  bestWeights: Float32Array[] | null;
+}
+
+/** Where checkpoints go: a folder in Node (`FolderCheckpointStore`), anything else elsewhere. */
+export interface CheckpointStore {
+  /** Saves a snapshot; returns where it went. */
+  save(snapshot: TrainingSnapshot): Promise<string>;
+}
