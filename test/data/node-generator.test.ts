@@ -96,7 +96,7 @@ describe('generateToFiles', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('keeps memory flat as N grows (peak RSS of a child process running the built package, 2,000 vs 20,000 curves)', () => {
+  it('keeps memory flat as N grows (peak RSS of a child process running the built package, 2,000 vs 50,000 curves)', () => {
     const script = [
       "import { ReflectivityDataGenerator } from './dist/node.js';",
       "import { mkdtempSync } from 'node:fs'; import { tmpdir } from 'node:os'; import { join } from 'node:path';",
@@ -106,8 +106,9 @@ describe('generateToFiles', () => {
     ].join('\n');
     const peak = (n: number) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', script, String(n)], { cwd: ROOT }).toString());
     const small = peak(2000);
-    const large = peak(20_000);
-    // Holding the extra 18,000 curves in memory would take 18,000 × (2·308 + 2·900) × 4 B ≈ 174 MB.
-    expect(large - small).toBeLessThan(40 * 1024 * 1024);
+    const large = peak(50_000);
+    // Holding the extra 48,000 curves in memory would take 48,000 × (2·308 + 2·900) × 4 B ≈ 464 MB. Peak RSS
+    // also moves with garbage collection timing (±40 MB here when other tests load the machine).
+    expect(large - small).toBeLessThan(100 * 1024 * 1024);
   });
 });
