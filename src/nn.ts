@@ -26,5 +26,7 @@ export { installFastGradientKernels, restoreGradientKernels } from './nn/gradien
 export { WASM_HEAP_LIMIT, assertTrainingFits, estimateTrainingMemory } from './nn/memory.js';
 export type { MemoryEstimate } from './nn/memory.js';
 export { tf, tfl } from './nn/tf.js';
+export { parseTrainConfig } from './nn/train-config.js';
+export type { TrainConfig } from './nn/train-config.js';
 export { Trainer } from './nn/trainer.js';
 export type { BatchEnd, EpochEnd, TrainResult, TrainerCallbacks, TrainerOptions, TrainingData } from './nn/trainer.js';

@@ -7,6 +7,11 @@
 export * from './index.js';
 export * from './nn.js';
 export { FolderCheckpointStore, loadCheckpoint } from './nn/checkpoint-store.node.js';
+export { NODE_LOADERS, availableMemory, loadDawnWebGpu, loadNativeTensorflow, useNodeBackend } from './nn/backend-node.node.js';
+export { loadModelFolder, saveModelFolder } from './nn/model-folder.node.js';
+export type { LoadedModel, ModelFolderConfig } from './nn/model-folder.node.js';
+export { readTrainingFiles } from './data/training-files.node.js';
+export type { TrainingFiles } from './data/training-files.node.js';
 export { ReflectivityDataGenerator } from './data/node-generator.node.js';
 export type { GeneratedFiles } from './data/node-generator.node.js';
 export { coreCount, maxWorkers, WorkerPoolExecutor } from './data/worker-pool.node.js';

@@ -30,8 +30,8 @@ const ALLOWED: Record<string, string[]> = {
   io: ['util', 'errors'],
   data: ['physics', 'sample', 'io', 'util', 'errors'],
   preprocess: ['data', 'sample', 'util', 'errors'],
-  nn: ['sample', 'io', 'util', 'errors'],
-  cli: ['data', 'io', 'physics', 'sample', 'preprocess', 'util', 'errors', 'version'],
+  nn: ['sample', 'io', 'preprocess', 'util', 'errors', 'version'],
+  cli: ['data', 'io', 'physics', 'sample', 'preprocess', 'nn', 'util', 'errors', 'version'],
   index: ['*'],
   node: ['*'],
 };

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../version.js';
 import { generateCommand, runCommand, simulateCommand, type GenerateFlags } from './commands.js';
 import { EXIT, exitCodeOf, reportError } from './io.js';
+import { trainCommand, type TrainFlags } from './train.js';
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -60,6 +61,26 @@ function buildProgram(): Command {
     )
     .action(async (opts: GenerateFlags & { config?: string; out: string }) => generateCommand(opts.config, opts.out, opts));
 
+  program
+    .command('train')
+    .description('train the CNN on nr_train.npy / sld_train.npy; writes weights, config and scaler to --out')
+    .option('--data <dir>', 'folder with nr_train.npy and sld_train.npy (ours, pyreflect\'s, or any numpy pair of the right shapes)')
+    .option('--config <file>', 'training config JSON: {"model": {...}, "training": {...}, "split": {...}}')
+    .requiredOption('--out <dir>', 'model folder (checkpoints go to its checkpoints/ folder)')
+    .option('--backend <name>', 'tensorflow, webgpu, wasm or cpu (default: the fastest available)')
+    .option('--resume', 'continue from the latest checkpoint in --out')
+    .option('--json', 'print one JSON line instead of text')
+    .option('--quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      '\nExample train.json (pyreflect\'s CNN is the default; its 142 M-weight head needs tfjs-node or a GPU):\n' +
+        '  {"model": {"layers": 6, "head": "bottleneck", "dropout": 0.1},\n   "training": {"epochs": 20, "batchSize": 32, "learningRate": 0.001, "earlyStopping": {"patience": 3}, "checkpointEvery": 1}}\n\n' +
+        '  reflectkit train --data data/ --config train.json --out model/\n  reflectkit train --resume --out model/      # after Ctrl-C',
+    )
+    .action(async (opts: TrainFlags) => {
+      process.exitCode = await trainCommand(opts);
+    });
+
   return program;
 }
 
@@ -71,8 +92,9 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<nu
   const program = buildProgram();
   const json = argv.includes('--json');
   try {
+    process.exitCode = undefined;
     await program.parseAsync([...argv]);
-    return EXIT.ok;
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return EXIT.ok;

@@ -1,0 +1,41 @@
+import ndarray from 'ndarray';
+import { join } from 'node:path';
+import { ReflectkitError } from '../errors.js';
+import { readNpy } from '../io/npy-file.node.js';
+import type { NrArray, SldArray } from './dataset.js';
+
+/** A training pair read from disk. */
+export interface TrainingFiles {
+  /** `(N, 2, Q)` float32. */
+  nr: NrArray;
+  /** `(N, 2, P)` float32. */
+  sld: SldArray;
+  nrPath: string;
+  sldPath: string;
+}
+
+function asCurves(data: Float32Array | Float64Array, shape: number[], path: string): ndarray.NdArray<Float32Array> {
+  if (shape.length !== 3 || shape[1] !== 2 || shape[0]! < 1 || shape[2]! < 2) {
+    throw new ReflectkitError('BAD_SHAPE', `${path} has shape (${shape.join(', ')})`, { path, expected: '(N, 2, L) with N ≥ 1, L ≥ 2' });
+  }
+  return ndarray(data instanceof Float32Array ? data : Float32Array.from(data), shape);
+}
+
+/**
+ * Reads `nr_train.npy` and `sld_train.npy` from `dir`: ours, pyreflect's, or any numpy-written pair of the
+ * right shapes (float64 files are converted to float32, as pyreflect's newer files are).
+ *
+ * @throws ReflectkitError `IO_ERROR`, `NPY_FORMAT`, or `BAD_SHAPE` when the shapes do not pair up.
+ */
+export async function readTrainingFiles(dir: string): Promise<TrainingFiles> {
+  const nrPath = join(dir, 'nr_train.npy');
+  const sldPath = join(dir, 'sld_train.npy');
+  const nrFile = await readNpy(nrPath);
+  const sldFile = await readNpy(sldPath);
+  const nr = asCurves(nrFile.data, nrFile.shape, nrPath);
+  const sld = asCurves(sldFile.data, sldFile.shape, sldPath);
+  if (nr.shape[0] !== sld.shape[0]) {
+    throw new ReflectkitError('BAD_SHAPE', `${nr.shape[0]} curves but ${sld.shape[0]} profiles`, { path: sldPath, expected: `${nr.shape[0]} profiles, one per curve` });
+  }
+  return { nr, sld, nrPath, sldPath };
+}
