@@ -6,8 +6,9 @@ import { defineConfig } from 'tsup';
  * - `nn`: the CNN, the trainer and the tfjs backends (any runtime; loads TensorFlow.js).
  * - `node`: everything, plus Node-only additions (files, worker threads, native TensorFlow).
  * - `cli`: the `reflectkit` command.
- * - `generate-worker`: the worker-thread entry that the Node generator starts; it must sit beside the
- *   other files in `dist/` because the pool finds it relative to its own module URL.
+ * - `generate-worker`, `train-worker`: the worker-thread entries of the Node generator and of the
+ *   data-parallel training engine; they must sit beside the other files in `dist/` because they are found
+ *   relative to the module URL of the code that starts them.
  */
 export default defineConfig({
   entry: {
@@ -16,6 +17,7 @@ export default defineConfig({
     node: 'src/node.ts',
     cli: 'src/cli/main.ts',
     'generate-worker': 'src/data/generate-worker.node.ts',
+    'train-worker': 'src/nn/train-worker.node.ts',
   },
   format: ['esm', 'cjs'],
   dts: { entry: { index: 'src/index.ts', nn: 'src/nn.ts', node: 'src/node.ts' } },

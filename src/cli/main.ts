@@ -68,6 +68,7 @@ function buildProgram(): Command {
     .option('--config <file>', 'training config JSON: {"model": {...}, "training": {...}, "split": {...}}')
     .requiredOption('--out <dir>', 'model folder (checkpoints go to its checkpoints/ folder)')
     .option('--backend <name>', 'tensorflow, webgpu, wasm or cpu (default: the fastest available)')
+    .addOption(new Option('--workers <k>', 'data-parallel worker threads, 0 for this thread (default: one per core on wasm/cpu, 0 otherwise)').argParser(integer('--workers', 0)))
     .option('--resume', 'continue from the latest checkpoint in --out')
     .option('--json', 'print one JSON line instead of text')
     .option('--quiet', 'no progress output')

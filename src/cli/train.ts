@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readTrainingFiles } from '../data/training-files.node.js';
 import { ReflectkitError } from '../errors.js';
@@ -7,7 +8,8 @@ import type { BackendName } from '../nn/backend.js';
 import { FolderCheckpointStore, loadCheckpoint } from '../nn/checkpoint-store.node.js';
 import { saveModelFolder } from '../nn/model-folder.node.js';
 import { parseTrainConfig, type TrainConfig } from '../nn/train-config.js';
-import { Trainer, type TrainerCallbacks, type TrainResult, type TrainingData } from '../nn/trainer.js';
+import { Trainer, type EngineFactory, type TrainerCallbacks, type TrainResult, type TrainingData } from '../nn/trainer.js';
+import { workerEngine } from '../nn/worker-engine.node.js';
 import { NrSldScaler, type ScalerStats } from '../preprocess/scaler.js';
 import { splitIndices } from '../preprocess/split.js';
 import { readJsonFile } from './io.js';
@@ -18,6 +20,7 @@ export interface TrainFlags {
   config?: string;
   out: string;
   backend?: string;
+  workers?: number;
   resume?: boolean;
   quiet?: boolean;
   json?: boolean;
@@ -98,7 +101,13 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   };
   let epochs = 0;
   const progress = progressCallbacks(flags.quiet === true || flags.json === true, () => epochs);
+  // wasm and cpu run one thread each: data-parallel workers use the other cores. Native TensorFlow and
+  // WebGPU parallelise by themselves.
+  const cores = availableParallelism();
+  const workers = flags.workers ?? (backend.name === 'wasm' || backend.name === 'cpu' ? cores : 0);
+  const engine: EngineFactory | undefined = workers > 0 ? workerEngine(workers) : undefined;
   const common = {
+    ...(engine === undefined ? {} : { engine }),
     checkpointStore: new FolderCheckpointStore(checkpoints),
     signal: controller.signal,
     callbacks: progress.callbacks,
@@ -141,6 +150,7 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     progress.stop();
+    await trainer.dispose();
   }
   if (result.status === 'paused') {
     const line = `paused after ${result.steps} steps; checkpoint ${result.checkpoint}; continue with: reflectkit train --resume --out ${flags.out}`;
@@ -160,11 +170,12 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
     validationLoss: result.history.validationLoss[last],
     best: result.best,
     backend: backend.description,
+    engine: result.engine,
   };
   process.stdout.write(
     flags.json
       ? `${JSON.stringify(summary)}\n`
-      : `${result.status} after ${summary.epochs} epochs on ${backend.description}: training loss ${summary.trainingLoss?.toExponential(4)}, validation loss ${summary.validationLoss?.toExponential(4)}\nmodel: ${out} (weights.bin, config.json, scaler.json)\n`,
+      : `${result.status} after ${summary.epochs} epochs on ${backend.description}, ${result.engine}: training loss ${summary.trainingLoss?.toExponential(4)}, validation loss ${summary.validationLoss?.toExponential(4)}\nmodel: ${out} (weights.bin, config.json, scaler.json)\n`,
   );
   return 0;
 }

@@ -1,6 +1,5 @@
 import { ReflectkitError } from '../errors.js';
 import { SeededRandom } from '../sample/random.js';
-import { TorchAdam } from './adam.js';
 import { currentBackend, type BackendName } from './backend.js';
 import type {
   CheckpointMeta,
@@ -12,20 +11,11 @@ import type {
   TrainingSnapshot,
 } from './checkpoint.js';
 import { createCnn, resolveCnnConfig, type Cnn, type CnnConfig } from './cnn.js';
+import { LocalEngine, meanBatchLoss, readWeights, writeWeights, type TrainingData, type TrainingEngine } from './engine.js';
 import { assertTrainingFits, estimateTrainingMemory } from './memory.js';
 import { tf } from './tf.js';
 
-/** Normalised training data, as `NrSldScaler` produces it. */
-export interface TrainingData {
-  /** Inputs `(n, Q)`: normalised log R. */
-  trainX: Float32Array;
-  /** Targets `(n, 2, P)`: normalised z and SLD. */
-  trainY: Float32Array;
-  /** Validation inputs `(m, Q)`. */
-  validationX: Float32Array;
-  /** Validation targets `(m, 2, P)`. */
-  validationY: Float32Array;
-}
+export type { TrainingData } from './engine.js';
 
 /** One finished batch. */
 export interface BatchEnd {
@@ -64,6 +54,8 @@ export interface TrainResult {
   steps: number;
   /** The tfjs backend that ran it. */
   backend: string;
+  /** Where the steps ran (`this thread`, `2 worker threads`). */
+  engine: string;
 }
 
 /** Callbacks of a training run. */
@@ -93,7 +85,18 @@ export interface TrainerOptions {
   extra?: Record<string, unknown>;
   /** Memory available to the backend, to refuse a run that cannot fit (wasm's 4 GiB is always checked). */
   availableMemoryBytes?: number;
+  /**
+   * Where steps run: by default this thread; in Node, `workerEngine(k)` from `reflectkit/node` runs k
+   * data-parallel worker threads that average gradients.
+   */
+  engine?: EngineFactory;
 }
+
+/** Makes the engine a trainer drives, for its model and Adam settings. */
+export type EngineFactory = (cnn: Cnn, adam: { learningRate: number; weightDecay: number; dropoutSeed: number }) => TrainingEngine;
+
+/** The default engine: this thread. */
+export const localEngine: EngineFactory = (cnn, adam) => new LocalEngine(cnn, adam);
 
 function positiveInteger(value: unknown, path: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
@@ -124,18 +127,6 @@ function resolveSettings(options: TrainerOptions): TrainerSettings {
 }
 
 /**
- * Copies rows `order[from … to)` (or rows `from … to` when `order` is null) of an `(n, width)` array into
- * one tensor of shape `[rows, ...shape]`.
- */
-function gatherRows(source: Float32Array, width: number, order: ArrayLike<number> | null, from: number, to: number, shape: number[]): tf.Tensor {
-  const rows = to - from;
-  if (order === null) return tf.tensor(source.slice(from * width, to * width), [rows, ...shape]);
-  const out = new Float32Array(rows * width);
-  for (let r = 0; r < rows; r++) out.set(source.subarray(order[from + r]! * width, (order[from + r]! + 1) * width), r * width);
-  return tf.tensor(out, [rows, ...shape]);
-}
-
-/**
  * Trains a {@link Cnn} on normalised data with PyTorch's Adam (coupled weight decay) and MSE, seeded
  * shuffling, a validation pass per epoch, callbacks, early stopping, checkpoints and pausing. A run
  * continued from a checkpoint (or by calling {@link Trainer.fit} again after a pause) gives the same
@@ -145,8 +136,9 @@ export class Trainer {
   readonly cnn: Cnn;
   readonly settings: TrainerSettings;
   private readonly options: TrainerOptions;
-  private readonly optimizer: TorchAdam;
-  private readonly trainable: tf.Variable[];
+  private readonly engine: TrainingEngine;
+  private pendingOptimizerState: Parameters<TrainingEngine['setOptimizerState']>[0] | undefined;
+  private engineSynced = false;
   private shuffle: SeededRandom;
   private progress: TrainingProgress;
   private history: TrainingHistory = { epochs: [], trainingLoss: [], validationLoss: [] };
@@ -168,10 +160,10 @@ export class Trainer {
       assertTrainingFits(estimateTrainingMemory(config, this.settings.batchSize), tf.getBackend() as BackendName, options.availableMemoryBytes);
       this.cnn = createCnn(config);
     }
-    this.trainable = this.cnn.model.trainableWeights.map((w) => w.read() as tf.Variable);
-    this.optimizer = new TorchAdam(this.trainable, { learningRate: this.settings.learningRate, weightDecay: this.settings.weightDecay });
+    const dropoutSeed = (this.settings.seed ^ 0x5bd1e995) >>> 0;
+    this.cnn.dropout.seed = dropoutSeed;
+    this.engine = (options.engine ?? localEngine)(this.cnn, { learningRate: this.settings.learningRate, weightDecay: this.settings.weightDecay, dropoutSeed });
     this.shuffle = SeededRandom.fromSeed(this.settings.seed);
-    this.cnn.dropout.seed = (this.settings.seed ^ 0x5bd1e995) >>> 0;
     this.progress = {
       epoch: 0,
       batch: 0,
@@ -207,8 +199,8 @@ export class Trainer {
       ...(settings.earlyStopping === null ? {} : { earlyStopping: settings.earlyStopping }),
       extra: options.extra ?? meta.extra,
     });
-    trainer.setWeights(snapshot.weights);
-    trainer.optimizer.setState(snapshot.optimizer);
+    writeWeights(trainer.cnn, snapshot.weights);
+    trainer.pendingOptimizerState = snapshot.optimizer;
     trainer.bestWeights = snapshot.bestWeights;
     trainer.progress = structuredClone(meta.progress);
     trainer.shuffle = SeededRandom.fromState(meta.progress.shuffleState);
@@ -224,32 +216,6 @@ export class Trainer {
   /** Where the run stands. */
   get state(): TrainingProgress {
     return structuredClone(this.progress);
-  }
-
-  private setWeights(values: Float32Array[]): void {
-    const weights = this.cnn.model.weights;
-    if (values.length !== weights.length) {
-      throw new ReflectkitError('CHECKPOINT_INVALID', `${values.length} weight arrays for a model with ${weights.length}`, {
-        path: 'weights',
-        expected: `${weights.length} arrays`,
-      });
-    }
-    tf.tidy(() => {
-      weights.forEach((w, i) => {
-        const size = w.shape.reduce<number>((a, b) => a * (b ?? 1), 1);
-        if (values[i]!.length !== size) {
-          throw new ReflectkitError('CHECKPOINT_INVALID', `weight ${i} (${w.originalName}) has ${values[i]!.length} values, the model ${size}`, {
-            path: `weights[${i}]`,
-            expected: `${size} values`,
-          });
-        }
-        w.write(tf.tensor(values[i]!, w.shape as number[]));
-      });
-    });
-  }
-
-  private async getWeights(): Promise<Float32Array[]> {
-    return Promise.all(this.cnn.model.weights.map(async (w) => (await w.read().data()) as Float32Array));
   }
 
   private checkData(data: TrainingData): { train: number; validation: number } {
@@ -271,34 +237,12 @@ export class Trainer {
     return { train, validation };
   }
 
-  private trainStep(x: tf.Tensor, y: tf.Tensor): number {
-    const { value, grads } = tf.variableGrads(
-      () => tf.losses.meanSquaredError(y, this.cnn.model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-      this.trainable,
-    );
-    this.optimizer.apply(this.trainable.map((v) => grads[v.name]!));
-    const loss = value.dataSync()[0]!;
-    value.dispose();
-    return loss;
-  }
-
-  /** Mean of per-batch MSE over a dataset in inference mode (pyreflect's validation loss). */
+  /**
+   * Mean of per-batch MSE of the trainer's model over `(x, y)` in inference mode, with the training batch
+   * size (pyreflect's validation loss). Reflects the engine's latest weights after {@link Trainer.fit}.
+   */
   evaluate(x: Float32Array, y: Float32Array): number {
-    const { inputPoints: q, outputPoints: p } = this.cnn.config;
-    const n = x.length / q;
-    const batch = this.settings.batchSize;
-    let sum = 0;
-    let batches = 0;
-    for (let from = 0; from < n; from += batch) {
-      const to = Math.min(n, from + batch);
-      sum += tf.tidy(() => {
-        const xb = gatherRows(x, q, null, from, to, [q, 1]);
-        const yb = gatherRows(y, 2 * p, null, from, to, [2, p]);
-        return tf.losses.meanSquaredError(yb, this.cnn.model.apply(xb, { training: false }) as tf.Tensor).dataSync()[0]!;
-      });
-      batches++;
-    }
-    return sum / batches;
+    return meanBatchLoss(this.cnn, x, y, this.settings.batchSize);
   }
 
   private async snapshot(): Promise<TrainingSnapshot> {
@@ -315,7 +259,7 @@ export class Trainer {
       backend: tf.getBackend(),
       extra: this.options.extra ?? {},
     };
-    return { meta, weights: await this.getWeights(), optimizer: await this.optimizer.getState(), bestWeights: this.bestWeights };
+    return { meta, weights: await this.engine.getWeights(), optimizer: await this.engine.getOptimizerState(), bestWeights: this.bestWeights };
   }
 
   private async checkpoint(): Promise<void> {
@@ -331,6 +275,7 @@ export class Trainer {
       ...(this.lastCheckpoint === undefined ? {} : { checkpoint: this.lastCheckpoint }),
       steps: this.progress.step,
       backend: currentBackend()?.description ?? tf.getBackend(),
+      engine: this.engine.description,
     };
   }
 
@@ -343,45 +288,50 @@ export class Trainer {
    */
   async fit(data: TrainingData): Promise<TrainResult> {
     const { train } = this.checkData(data);
-    const { inputPoints: q, outputPoints: p } = this.cnn.config;
     assertTrainingFits(estimateTrainingMemory(this.cnn.config, this.settings.batchSize), tf.getBackend() as BackendName, this.options.availableMemoryBytes);
+    const engine = this.engine;
+    await engine.load(data);
+    if (!this.engineSynced) {
+      if (!engine.sharesModel) await engine.setWeights(await readWeights(this.cnn));
+      if (this.pendingOptimizerState !== undefined) await engine.setOptimizerState(this.pendingOptimizerState);
+      this.pendingOptimizerState = undefined;
+      this.engineSynced = true;
+    }
     const { epochs, batchSize, earlyStopping } = this.settings;
     const callbacks = this.options.callbacks ?? {};
     const signal = this.options.signal;
     const batches = Math.ceil(train / batchSize);
+    const finish = async (status: TrainResult['status']): Promise<TrainResult> => {
+      if (!engine.sharesModel) writeWeights(this.cnn, await engine.getWeights());
+      const result = this.result(status);
+      callbacks.onTrainEnd?.(result);
+      return result;
+    };
     let status: TrainResult['status'] = 'completed';
     while (this.progress.epoch < epochs) {
       const epochNumber = this.progress.epoch + 1;
       const started = performance.now();
-      let order: ArrayLike<number>;
-      if (this.progress.epochOrder !== null) {
-        order = this.progress.epochOrder;
-      } else {
-        order = this.shuffle.permutation(train);
-        this.progress.epochOrder = Array.from(order);
+      if (this.progress.epochOrder === null) {
+        this.progress.epochOrder = Array.from(this.shuffle.permutation(train));
         this.progress.batch = 0;
         this.progress.epochLosses = [];
       }
+      const order = this.progress.epochOrder;
       const losses = this.progress.epochLosses;
       for (let b = this.progress.batch; b < batches; b++) {
-        const from = b * batchSize;
-        const to = Math.min(train, from + batchSize);
-        this.cnn.dropout.step = this.progress.step;
-        const loss = tf.tidy(() => this.trainStep(gatherRows(data.trainX, q, order, from, to, [q, 1]), gatherRows(data.trainY, 2 * p, order, from, to, [2, p])));
+        const rows = order.slice(b * batchSize, Math.min(train, (b + 1) * batchSize));
+        const loss = await engine.step(rows, this.progress.step);
         losses.push(loss);
         this.progress.step += 1;
         this.progress.batch = b + 1;
-        this.progress.epochLosses = losses;
         callbacks.onBatchEnd?.({ epoch: epochNumber, batch: b, batches, loss });
         if (signal?.aborted && b + 1 < batches) {
           await this.checkpoint();
-          const result = this.result('paused');
-          callbacks.onTrainEnd?.(result);
-          return result;
+          return finish('paused');
         }
       }
       const trainingLoss = losses.reduce((a, v) => a + v, 0) / losses.length;
-      const validationLoss = this.evaluate(data.validationX, data.validationY);
+      const validationLoss = await engine.validationLoss(batchSize);
       this.history.epochs.push(epochNumber);
       this.history.trainingLoss.push(trainingLoss);
       this.history.validationLoss.push(validationLoss);
@@ -395,7 +345,7 @@ export class Trainer {
         if (best === null || validationLoss < best.loss - (earlyStopping.minDelta ?? 0)) {
           this.progress.best = { epoch: epochNumber, loss: validationLoss };
           this.progress.epochsWithoutImprovement = 0;
-          if (earlyStopping.restoreBestWeights !== false) this.bestWeights = await this.getWeights();
+          if (earlyStopping.restoreBestWeights !== false) this.bestWeights = await engine.getWeights();
         } else {
           this.progress.epochsWithoutImprovement += 1;
           stop = this.progress.epochsWithoutImprovement >= earlyStopping.patience;
@@ -408,21 +358,15 @@ export class Trainer {
       if (stop) status = 'early-stopped';
       const paused = signal?.aborted === true && this.progress.epoch < epochs && !stop;
       if ((every > 0 && epochNumber % every === 0) || paused) await this.checkpoint();
-      if (paused) {
-        const result = this.result('paused');
-        callbacks.onTrainEnd?.(result);
-        return result;
-      }
+      if (paused) return finish('paused');
       if (stop) break;
     }
-    if (earlyStopping !== null && earlyStopping.restoreBestWeights !== false && this.bestWeights !== null) this.setWeights(this.bestWeights);
-    const result = this.result(status);
-    callbacks.onTrainEnd?.(result);
-    return result;
+    if (earlyStopping !== null && earlyStopping.restoreBestWeights !== false && this.bestWeights !== null) await engine.setWeights(this.bestWeights);
+    return finish(status);
   }
 
-  /** Frees the optimizer state (the model stays usable). */
-  dispose(): void {
-    this.optimizer.dispose();
+  /** Frees the engine (worker threads, optimizer state); the model stays usable. */
+  async dispose(): Promise<void> {
+    await this.engine.dispose();
   }
 }
