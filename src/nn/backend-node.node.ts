@@ -1,9 +1,11 @@
 import { totalmem } from 'node:os';
 import { DEFAULT_LOADERS, useBackend, type BackendInfo, type BackendLoader, type BackendName } from './backend.js';
 
+/** True when an import failed because the package is not installed (Node's codes, or a bundler's message). */
 function missing(error: unknown): boolean {
   const code = (error as { code?: string })?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return true;
+  return /Cannot find (module|package)|Could not resolve/.test((error as Error)?.message ?? '');
 }
 
 function reason(error: unknown): string {
@@ -15,6 +17,8 @@ function reason(error: unknown): string {
  * (CPU, all cores), whichever loads first. Both register the `tensorflow` backend.
  */
 export const loadNativeTensorflow: BackendLoader = async () => {
+  // TensorFlow's C library logs CPU-feature notices on load; keep them out unless asked for.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '3';
   const tried: string[] = [];
   for (const name of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {

@@ -34,9 +34,11 @@ describe('reflectkit train', () => {
     const run = cli(['train', '--data', data, '--config', join(dir, 'train.json'), '--out', out, '--json']);
     expect(run.status).toBe(0);
     expect(run.stderr).toBe(''); // --json: no progress lines
-    const summary = JSON.parse(run.stdout.trim()) as { status: string; epochs: number; backend: string; validationLoss: number };
+    const summary = JSON.parse(run.stdout.trim()) as { status: string; epochs: number; backend: string; engine: string; validationLoss: number };
     expect(summary).toMatchObject({ status: 'completed', epochs: 3 });
-    expect(summary.backend).toMatch(/^wasm/);
+    // tfjs-node is installed by the test setup, so the fastest backend is native TensorFlow, in this thread.
+    expect(summary.backend).toMatch(/^tensorflow/);
+    expect(summary.engine).toBe('this thread');
     await useBackend('wasm');
     const loaded = await loadModelFolder(out);
     expect(loaded.config.model).toMatchObject({ layers: 2, kernelSize: 3, inputPoints: 32, outputPoints: 32 });
@@ -44,6 +46,12 @@ describe('reflectkit train', () => {
     const prediction = loaded.cnn.model.predict(tf.zeros([1, 32, 1])) as tf.Tensor;
     expect(prediction.shape).toEqual([1, 2, 32]);
     expect(loaded.scaler.stats.logNr).toBe(true);
+  });
+
+  it('on wasm, trains with one data-parallel worker per core by default', () => {
+    const run = cli(['train', '--data', data, '--config', join(dir, 'train.json'), '--out', join(dir, 'wasm-model'), '--backend', 'wasm', '--json']);
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout.trim())).toMatchObject({ status: 'completed', engine: '2 worker threads (data-parallel, wasm)' });
   });
 
   it('reads pyreflect-style float64 files written by numpy', () => {
@@ -90,13 +98,13 @@ describe('reflectkit train', () => {
     expect(JSON.parse(resumed.stdout.trim())).toMatchObject({ status: 'completed', epochs: 12 });
   });
 
-  it('explains what to do when pyreflect’s full model cannot fit the wasm heap', () => {
+  it('explains what to do when pyreflect’s full model cannot fit the wasm heap (--backend wasm)', () => {
     const full = join(dir, 'full.json');
     writeFileSync(full, JSON.stringify({ model: { layers: 1, kernelSize: 1 } }));
     // 308 × 900 data: generate a few curves on the default grids
     const big = join(dir, 'big');
     expect(cli(['generate', '--out', big, '--curves', '10', '--quiet']).status).toBe(0);
-    const run = cli(['train', '--data', big, '--config', full, '--out', join(dir, 'full-model')]);
+    const run = cli(['train', '--data', big, '--config', full, '--out', join(dir, 'full-model'), '--backend', 'wasm']);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/MEMORY_LIMIT.*4 GiB heap.*tfjs-node/s);
   });

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useBackend } from '../../src/nn/backend.js';
+import { useNodeBackend } from '../../src/nn/backend-node.node.js';
+import type { BackendName } from '../../src/nn/backend.js';
 import type { CheckpointStore, TrainingSnapshot } from '../../src/nn/checkpoint.js';
 import { FolderCheckpointStore, loadCheckpoint } from '../../src/nn/checkpoint-store.node.js';
 import { Trainer } from '../../src/nn/trainer.js';
@@ -11,7 +12,6 @@ import { SMALL, smallData } from './helpers.js';
 let data: Awaited<ReturnType<typeof smallData>>;
 
 beforeAll(async () => {
-  await useBackend('wasm');
   data = await smallData(120);
 });
 
@@ -24,7 +24,11 @@ class MemoryStore implements CheckpointStore {
   }
 }
 
-describe('Trainer', () => {
+describe.each(['wasm', 'tensorflow'] as BackendName[])('Trainer on %s', (backend) => {
+  beforeAll(async () => {
+    await useNodeBackend(backend);
+  });
+
   it('learns: the training and validation losses fall over a few epochs', async () => {
     const result = await new Trainer({ ...SMALL, dropout: 0.1 }, { epochs: 6, batchSize: 16, seed: 2 }).fit(data);
     const { trainingLoss, validationLoss, epochs } = result.history;
@@ -48,20 +52,6 @@ describe('Trainer', () => {
     expect(b.history).toEqual(a.history);
     const c = await new Trainer({ ...SMALL, dropout: 0.3 }, { epochs: 2, batchSize: 16, seed: 10 }).fit(data);
     expect(c.history.trainingLoss).not.toEqual(a.history.trainingLoss);
-  });
-
-  it('calls onBatchEnd, onEpochEnd and onTrainEnd', async () => {
-    const batches: number[] = [];
-    const epochs: number[] = [];
-    let ended = '';
-    await new Trainer(SMALL, {
-      epochs: 2,
-      batchSize: 32,
-      callbacks: { onBatchEnd: (b) => batches.push(b.batch), onEpochEnd: (e) => void epochs.push(e.epoch), onTrainEnd: (r) => (ended = r.status) },
-    }).fit(data);
-    expect(batches).toEqual([0, 1, 2, 0, 1, 2]);
-    expect(epochs).toEqual([1, 2]);
-    expect(ended).toBe('completed');
   });
 
   it('pauses on its signal after the current batch and continues to the same result (in memory and from a checkpoint)', async () => {
@@ -104,6 +94,27 @@ describe('Trainer', () => {
     expect(rest.history).toEqual(full.history);
   });
 
+});
+
+describe('Trainer', () => {
+  beforeAll(async () => {
+    await useNodeBackend('wasm');
+  });
+
+  it('calls onBatchEnd, onEpochEnd and onTrainEnd', async () => {
+    const batches: number[] = [];
+    const epochs: number[] = [];
+    let ended = '';
+    await new Trainer(SMALL, {
+      epochs: 2,
+      batchSize: 32,
+      callbacks: { onBatchEnd: (b) => batches.push(b.batch), onEpochEnd: (e) => void epochs.push(e.epoch), onTrainEnd: (r) => (ended = r.status) },
+    }).fit(data);
+    expect(batches).toEqual([0, 1, 2, 0, 1, 2]);
+    expect(epochs).toEqual([1, 2]);
+    expect(ended).toBe('completed');
+  });
+
   it('stops early after `patience` epochs without improvement and restores the best weights', async () => {
     const epochs: number[] = [];
     // A learning rate this large makes the validation loss wander, so patience 1 triggers.
@@ -129,6 +140,19 @@ describe('Trainer', () => {
     expect(() => new Trainer(SMALL, { epochs: 0 })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION', path: 'epochs' }));
     expect(() => new Trainer(SMALL, { learningRate: -1 })).toThrowError(expect.objectContaining({ path: 'learningRate' }));
     expect(() => new Trainer(SMALL, { earlyStopping: { patience: 0 } })).toThrowError(expect.objectContaining({ path: 'earlyStopping.patience' }));
+  });
+
+  it('trains pyreflect’s full model (layers 12, 155 M parameters) on the native backend, which wasm cannot', async () => {
+    await useNodeBackend('tensorflow');
+    const x = new Float32Array(4 * 308).map((_, i) => Math.sin(i) * 0.5 + 0.5);
+    const y = new Float32Array(4 * 2 * 900).map((_, i) => Math.cos(i) * 0.5 + 0.5);
+    const trainer = new Trainer({ layers: 12 }, { epochs: 1, batchSize: 4 });
+    const result = await trainer.fit({ trainX: x, trainY: y, validationX: x, validationY: y });
+    expect(result.steps).toBe(1);
+    expect(result.backend).toMatch(/^tensorflow/);
+    expect(Number.isFinite(result.history.trainingLoss[0])).toBe(true);
+    await trainer.dispose();
+    await useNodeBackend('wasm');
   });
 
   it('refuses, before building it, a model that cannot fit the wasm heap', async () => {
