@@ -1,12 +1,12 @@
 // One measured reflectkit training run in a fresh process:
-//   node train-run.mjs <dataDir> <backend> <workers> <model-config JSON> <epochs> <budgetSeconds> [seed]
+//   node train-run.mjs <dataDir> <backend> <workers> <model-config JSON> <epochs> <budgetSeconds> <lr> <weightDecay> [seed]
 // Reads the normalised arrays the benchmark prepared (train_x.npy (n, Q), train_y.npy (n, 2P), val_*.npy),
-// trains with the seed's defaults (Adam 1e-3, weight decay 1e-4, batch 32) and prints one JSON line per
+// trains (Adam with the given learning rate and coupled weight decay, batch 32) and prints one JSON line per
 // epoch, then a summary line. Uses the built package (dist/), as users do.
 import { join } from 'node:path';
 import { readNpy, Trainer, trainableParameterCount, useNodeBackend, workerEngine } from '../dist/node.js';
 
-const [dataDir, backend, workersArg, modelJson, epochsArg, budgetArg, seedArg] = process.argv.slice(2);
+const [dataDir, backend, workersArg, modelJson, epochsArg, budgetArg, lrArg, decayArg, seedArg] = process.argv.slice(2);
 const load = async (name) => (await readNpy(join(dataDir, name))).data;
 const data = {
   trainX: Float32Array.from(await load('train_x.npy')),
@@ -24,8 +24,8 @@ let elapsed = 0;
 const trainer = new Trainer(model, {
   epochs: Number(epochsArg),
   batchSize: 32,
-  learningRate: 1e-3,
-  weightDecay: 1e-4,
+  learningRate: Number(lrArg),
+  weightDecay: Number(decayArg),
   seed: Number(seedArg ?? 1),
   signal: controller.signal,
   ...(workers > 0 ? { engine: workerEngine(workers) } : {}),

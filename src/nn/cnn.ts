@@ -24,7 +24,7 @@ export interface CnnConfig {
    * (256/`bottleneckChannels` times fewer weights in the head).
    */
   head: 'dense' | 'bottleneck';
-  /** Channels of the bottleneck head (default 8). */
+  /** Channels of the bottleneck head (default 32: head 8× lighter than pyreflect's; measured in benchmarks/RESULTS.md). */
   bottleneckChannels: number;
   /** Seed of the weight initialisation (default 0). */
   seed: number;
@@ -37,7 +37,7 @@ export const cnnConfigSchema = z.strictObject({
   inputPoints: z.number().int().min(2).max(100_000).default(308),
   outputPoints: z.number().int().min(2).max(100_000).default(900),
   head: z.enum(['dense', 'bottleneck']).default('dense'),
-  bottleneckChannels: z.number().int().min(1).max(256).default(8),
+  bottleneckChannels: z.number().int().min(1).max(256).default(32),
   seed: z.number().int().min(0).max(0xffffffff).default(0),
 });
 

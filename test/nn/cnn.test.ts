@@ -64,11 +64,12 @@ describe('pyreflect’s CNN', () => {
     expect(Math.max(...Array.from(kernel, Math.abs))).toBeGreaterThan(0.9 * bound);
   });
 
-  it('has a bottleneck head 32× lighter than the dense one', () => {
+  it('has a bottleneck head 8× lighter than the dense one (32 channels by default)', () => {
     const dense = countParameters(resolveCnnConfig({ layers: 12 }));
     const light = countParameters(resolveCnnConfig({ layers: 12, head: 'bottleneck' }));
-    expect(light.head).toBe(256 * 8 + 8 + 8 * 308 * 1800 + 1800);
-    expect(dense.head / light.head).toBeGreaterThan(31);
+    expect(light.head).toBe(256 * 32 + 32 + 32 * 308 * 1800 + 1800);
+    expect(dense.head / light.head).toBeGreaterThan(7.9);
+    expect(countParameters(resolveCnnConfig({ layers: 12, head: 'bottleneck', bottleneckChannels: 8 })).head).toBe(256 * 8 + 8 + 8 * 308 * 1800 + 1800);
     const cnn = createCnn({ layers: 2, kernelSize: 3, inputPoints: 16, outputPoints: 4, head: 'bottleneck', bottleneckChannels: 4 });
     expect(trainableParameterCount(cnn.model)).toBe(countParameters(cnn.config).total);
   });
