@@ -21,7 +21,7 @@ describe('the published package', () => {
     expect(pkg.sideEffects).toBe(false);
     expect(pkg.bin).toEqual({ reflectkit: './bin/reflectkit.js' });
     const exports = pkg.exports as Record<string, Record<string, Record<string, string>>>;
-    for (const entry of ['.', './node']) {
+    for (const entry of ['.', './nn', './node', './report']) {
       for (const condition of ['import', 'require']) expect(Object.keys(exports[entry]![condition]!)[0]).toBe('types');
     }
     expect(VERSION).toBe(pkg.version);
@@ -32,6 +32,16 @@ describe('the published package', () => {
     expect(esm).toBe(`function function ${VERSION}`);
     const cjs = node(['-e', "const r = require('reflectkit'); const n = require('reflectkit/node'); console.log(typeof r.simulateModel, typeof n.ReflectivityDataGenerator)"]);
     expect(cjs).toBe('function function');
+  });
+
+  it('exposes reflectkit/report by import and require; the CJS build renders an SVG', () => {
+    const esm = node(['--input-type=module', '-e', "import * as r from 'reflectkit/report'; console.log(typeof r.renderSvg, typeof r.renderHtmlReport, typeof r.nrSpec)"]);
+    expect(esm).toBe('function function function');
+    const cjs = node([
+      '-e',
+      "const r = require('reflectkit/report'); r.renderSvg({ data: { values: [{ a: 1, b: 2 }] }, mark: 'point', encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } } }).then(s => console.log(s.startsWith('<svg')))",
+    ]);
+    expect(cjs).toBe('true');
   });
 
   it('generates with worker threads from the CJS build too', () => {
@@ -46,7 +56,7 @@ describe('the published package', () => {
     const out = node([
       '--input-type=module',
       '-e',
-      "await import('reflectkit'); await import('reflectkit/node'); await new Promise((r) => setTimeout(r, 20)); const active = process.getActiveResourcesInfo(); console.log(JSON.stringify(active))",
+      "await import('reflectkit'); await import('reflectkit/node'); await import('reflectkit/report'); await new Promise((r) => setTimeout(r, 20)); const active = process.getActiveResourcesInfo(); console.log(JSON.stringify(active))",
     ]);
     expect(out).toBe('[]');
   });
