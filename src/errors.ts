@@ -29,6 +29,10 @@ export const ERROR_CODES = [
   'MEMORY_LIMIT',
   /** A checkpoint or saved model is missing, incomplete or does not match the model. */
   'CHECKPOINT_INVALID',
+  /** A measured-data file (4-column text, ORSO `.ort`) is malformed or holds no usable points. */
+  'MEASURED_FORMAT',
+  /** An SLD profile (z, SLD) is not usable: too few points, non-finite values, z not monotonic. */
+  'INVALID_PROFILE',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */

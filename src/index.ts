@@ -53,6 +53,8 @@ export type { GenerationProgress, GeneratorOptions, ResolvedGeneratorModel } fro
 // io
 export { decodeNpy, encodeNpy, encodeNpyHeader, parseNpyHeader } from './io/npy.js';
 export type { NpyArray, NpyDtype, NpyHeader } from './io/npy.js';
+export { GAUSSIAN_FWHM_PER_SIGMA, isOrsoText, parseColumnText, parseMeasured, parseOrso } from './io/measured.js';
+export type { ColumnTextOptions, DqConvention, MeasuredCurve, MeasuredOptions, OrsoOptions } from './io/measured.js';
 
 // preprocess
 export { NrSldScaler } from './preprocess/scaler.js';
@@ -61,5 +63,16 @@ export { splitIndices, splitSizes } from './preprocess/split.js';
 export type { SplitIndices } from './preprocess/split.js';
 export { compose, identity, log10Clip, minMax } from './preprocess/transforms.js';
 export type { AxisRange, Transform } from './preprocess/transforms.js';
+export { interpolateOntoGrid } from './preprocess/interpolate.js';
+export type { CurveSamples, GridInterpolation } from './preprocess/interpolate.js';
+
+// eval (the parts without tfjs: NR from SLD, metrics, the result type)
+export { computeNrFromSld, estimateMedium, parseNrFromSldRequest } from './eval/nr-from-sld.js';
+export type { NrFromSld, NrFromSldOptions, NrFromSldRequest, ProfileOrder, SldProfile } from './eval/nr-from-sld.js';
+export { chiSquaredData, chiSquaredLog, comparisonIndices, relativeError, sldErrorMetrics } from './eval/metrics.js';
+export { straightenDepth } from './eval/depth.js';
+export type { EvaluationMetrics, EvaluationResult, EvaluationSource, SldComparisonPoint, SldErrorMetrics } from './eval/result.js';
+export { microslabStack } from './physics/microslab.js';
+export type { Medium } from './physics/microslab.js';
 
 export { VERSION } from './version.js';

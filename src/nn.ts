@@ -32,3 +32,9 @@ export { LocalEngine, gatherRows, meanBatchLoss, readWeights, writeWeights } fro
 export type { TrainingEngine } from './nn/engine.js';
 export { Trainer, localEngine } from './nn/trainer.js';
 export type { BatchEnd, EngineFactory, EpochEnd, TrainResult, TrainerCallbacks, TrainerOptions, TrainingData } from './nn/trainer.js';
+export { predictSld } from './eval/predict.js';
+export type { PredictInput, ReflectivityCurve, SldPredictor } from './eval/predict.js';
+export { evaluateTestSplit, physicsFromGenerator, trainingSummary } from './eval/evaluate.js';
+export type { EvaluateOptions, EvaluationPhysics, GeneratorPhysicsSource } from './eval/evaluate.js';
+export { evaluateMeasured } from './eval/evaluate-measured.js';
+export type { EvaluateMeasuredOptions, MeasuredInput } from './eval/evaluate-measured.js';

@@ -17,4 +17,7 @@ export { ReflectivityDataGenerator } from './data/node-generator.node.js';
 export type { GeneratedFiles } from './data/node-generator.node.js';
 export { coreCount, maxWorkers, WorkerPoolExecutor } from './data/worker-pool.node.js';
 export { AtomicFile, writeFileAtomic } from './io/atomic-file.node.js';
+export { svgToPng, writeReport } from './report/png.node.js';
+export type { PngOptions, WriteReportOptions } from './report/png.node.js';
 export { NpyWriter, readNpy, readNpyHeader, writeNpy } from './io/npy-file.node.js';
+export { readMeasuredFile } from './io/measured-file.node.js';

@@ -2,6 +2,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../version.js';
 import { generateCommand, runCommand, simulateCommand, type GenerateFlags } from './commands.js';
 import { EXIT, exitCodeOf, reportError } from './io.js';
+import { nrFromSldCommand } from './nr-from-sld.js';
+import { predictCommand, type PredictFlags } from './predict.js';
 import { trainCommand, type TrainFlags } from './train.js';
 
 function integer(name: string, min: number) {
@@ -81,6 +83,48 @@ function buildProgram(): Command {
     .action(async (opts: TrainFlags) => {
       process.exitCode = await trainCommand(opts);
     });
+
+  const number = (name: string) => (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+    return n;
+  };
+  program
+    .command('predict')
+    .description('predict SLD profiles with a trained model: from a measured curve (text or ORSO), or over a data folder\'s test split; writes result.json, charts and report.html')
+    .requiredOption('--model <dir>', 'model folder written by reflectkit train')
+    .requiredOption('--data <path>', 'a measured curve (4-column Q R dR dQ text, or ORSO .ort), or a folder with nr_train.npy / sld_train.npy')
+    .requiredOption('--out <dir>', 'output folder for result.json, report.html and the charts')
+    .option('--backend <name>', 'tensorflow, webgpu, wasm or cpu (default: the fastest available)')
+    .addOption(new Option('--format <f>', 'measured-data format').choices(['auto', 'text', 'orso']))
+    .addOption(new Option('--dq-is <kind>', 'whether a text file\'s dQ column is FWHM or 1-σ (default: from its header, else FWHM)').choices(['fwhm', 'sigma']))
+    .option('--dataset <n|name>', 'ORSO data set to use (index from 0, or its data_set name; default the first)')
+    .addOption(new Option('--backing <sld>', 'substrate SLD, 10⁻⁶ Å⁻² (default: the training model\'s, else estimated from the profile)').argParser(number('--backing')))
+    .addOption(new Option('--fronting <sld>', 'fronting-medium SLD, 10⁻⁶ Å⁻² (default: the training model\'s, else estimated)').argParser(number('--fronting')))
+    .addOption(new Option('--example <i>', 'which test curve is the example (data-folder mode; default 0)').argParser(integer('--example', 0)))
+    .option('--json', 'print one JSON line instead of text')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  reflectkit predict --model model/ --data REFL_212592.txt --out prediction/\n  reflectkit predict --model model/ --data data/ --out evaluation/ --json',
+    )
+    .action(async (opts: PredictFlags & { dqIs?: 'fwhm' | 'sigma' }) => {
+      process.exitCode = await predictCommand(opts);
+    });
+
+  program
+    .command('nr-from-sld')
+    .description('compute R(Q) of an SLD profile (microslabs, refl1d kernel and resolution) and print {"q","R"} as JSON')
+    .requiredOption('--profile <file>', 'profile JSON: {"z": [...], "sld": [...], "q": [...], "order", "qResolution" | "dq" + "dqIs", "fronting", "backing"}')
+    .option('--out <file>', 'write the JSON here instead of stdout')
+    .addHelpText(
+      'after',
+      '\nprofile.json (z in Å, SLD in 10⁻⁶ Å⁻², Q in Å⁻¹; everything but z, sld and q optional):\n' +
+        '  {"z": [0, 0, 100, 100], "sld": [2.07, 4.0, 4.0, 0], "order": "substrate-to-air",\n' +
+        '   "q": [0.01, 0.02, 0.05], "qResolution": 0.0294855, "backing": 2.07, "fronting": 0}\n' +
+        '  Repeated z values are steps. Without backing/fronting the media are the median SLD of the 5 Å at each end.\n\n' +
+        '  reflectkit nr-from-sld --profile profile.json > curve.json',
+    )
+    .action(async (opts: { profile: string; out?: string }) => nrFromSldCommand(opts));
 
   return program;
 }

@@ -1,7 +1,8 @@
 import cliProgress from 'cli-progress';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readTrainingFiles } from '../data/training-files.node.js';
+import { sharedQGrid } from '../data/dataset.js';
+import { readGenerationModel, readTrainingFiles } from '../data/training-files.node.js';
 import { ReflectkitError } from '../errors.js';
 import { availableMemory, useNodeBackend } from '../nn/backend-node.node.js';
 import type { BackendName } from '../nn/backend.js';
@@ -157,9 +158,23 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
     process.stdout.write(flags.json ? `${JSON.stringify({ status: 'paused', checkpoint: result.checkpoint, steps: result.steps })}\n` : `${line}\n`);
     return 130;
   }
+  // What predict and evaluate need later: the Q grid the model takes and the physics of its data.
+  const q = sharedQGrid(files.nr);
+  const generation = await readGenerationModel(extra.dataDir);
   await saveModelFolder(out, trainer.cnn, scaler, {
     history: result.history,
-    info: { backend: backend.description, status: result.status, best: result.best, data: extra.dataDir, split: extra.split, trainer: trainer.settings },
+    info: {
+      backend: backend.description,
+      status: result.status,
+      best: result.best,
+      data: extra.dataDir,
+      split: extra.split,
+      trainer: trainer.settings,
+      ...(q === null ? {} : { q }),
+      ...(generation === null
+        ? {}
+        : { generator: { layers: generation.layers, bounds: generation.bounds, qResolution: generation.qResolution, scale: generation.scale, background: generation.background, legacy: generation.legacy } }),
+    },
   });
   const last = result.history.epochs.length - 1;
   const summary = {

@@ -26,3 +26,14 @@ export interface NrSldDataset {
 export function curveArray(data: Float32Array, n: number, length: number): NdArray<Float32Array> {
   return ndarray(data, [n, 2, length]);
 }
+
+/**
+ * The Q grid every curve of `(N, 2, Q)` curves shares (row 0 of each), or null when the curves have
+ * different grids. pyreflect's and reflectkit's datasets use one grid; a model trained on them takes that grid.
+ */
+export function sharedQGrid(nr: NdArray<Float32Array>): number[] | null {
+  const [n, , length] = nr.shape as [number, number, number];
+  const first = Array.from({ length }, (_, k) => nr.get(0, 0, k));
+  for (let i = 1; i < n; i++) for (let k = 0; k < length; k++) if (nr.get(i, 0, k) !== first[k]) return null;
+  return first;
+}

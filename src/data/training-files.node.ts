@@ -1,8 +1,10 @@
 import ndarray from 'ndarray';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReflectkitError } from '../errors.js';
 import { readNpy } from '../io/npy-file.node.js';
 import type { NrArray, SldArray } from './dataset.js';
+import type { ResolvedGeneratorModel } from './generator-options.js';
 
 /** A training pair read from disk. */
 export interface TrainingFiles {
@@ -38,4 +40,27 @@ export async function readTrainingFiles(dir: string): Promise<TrainingFiles> {
     throw new ReflectkitError('BAD_SHAPE', `${nr.shape[0]} curves but ${sld.shape[0]} profiles`, { path: sldPath, expected: `${nr.shape[0]} profiles, one per curve` });
   }
   return { nr, sld, nrPath, sldPath };
+}
+
+/**
+ * The generator model recorded in a data folder's `generation.json` (written by `reflectkit generate` and
+ * `generateToFiles`), or null when the folder has none (pyreflect's or other numpy data).
+ *
+ * @throws ReflectkitError `INVALID_CONFIG` when the file exists but is not a generation record.
+ */
+export async function readGenerationModel(dir: string): Promise<ResolvedGeneratorModel | null> {
+  const path = join(dir, 'generation.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    const json = JSON.parse(text) as { model?: ResolvedGeneratorModel };
+    if (json.model === undefined || !Array.isArray(json.model.layers) || !Array.isArray(json.model.q)) throw new Error('no model');
+    return json.model;
+  } catch (error) {
+    throw new ReflectkitError('INVALID_CONFIG', `${path} is not a generation record`, { path, expected: 'generation.json with a "model" entry', cause: error });
+  }
 }

@@ -98,13 +98,22 @@ export class ForwardModel {
     sldOut: Float64Array,
     pOffset: number,
   ): ProfileGrid {
+    this.reflectivityInto(stack, scale, background, reflectivityOut, rOffset);
+    return resampledProfile(stack, this.profilePoints, zOut, sldOut, pOffset, this.profileScratch);
+  }
+
+  /**
+   * Computes only the curve, scale·(resolution(|r|²) + background), into `reflectivityOut` from `rOffset`
+   * (length Q). The profile is not computed.
+   */
+  reflectivityInto(stack: PreparedStack, scale: number, background: number, reflectivityOut: Float64Array, rOffset = 0): Float64Array {
     reflectivitySquared(stack, this.q, this.unsmeared, 0, this.kz, this.re, this.im);
     applyResolution(this.resolution, this.unsmeared, reflectivityOut, 0, rOffset);
     const n = this.q.length;
     for (let i = 0; i < n; i++) {
       reflectivityOut[rOffset + i] = scale * (reflectivityOut[rOffset + i]! + background);
     }
-    return resampledProfile(stack, this.profilePoints, zOut, sldOut, pOffset, this.profileScratch);
+    return reflectivityOut;
   }
 
   /** |r|² of the last {@link computeInto} call, before resolution (a view; copy it to keep it). */

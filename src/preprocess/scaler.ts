@@ -187,6 +187,11 @@ export class NrSldScaler {
     return out;
   }
 
+  /** One SLD value (10⁻⁶ Å⁻²) in the model's normalised units (the map of the target's SLD row). */
+  normalizeSld(value: number): number {
+    return this.sldY.forward(value);
+  }
+
   /** Inverts {@link NrSldScaler.modelInput}: normalised log R `(count, Q)` → R (clipped values come back as the clip floor). */
   reflectivityFromModelInput(input: Float32Array): Float64Array {
     return Float64Array.from(input, (u) => this.nrY.inverse(u));

@@ -1,6 +1,6 @@
 /**
- * Global setup: a Python virtual environment with refl1d (the physics oracle) and numpy (to check that
- * numpy loads our .npy files). Created once under .cache/python and reused; installed from PyPI with
+ * Global setup: a Python virtual environment with refl1d (the physics oracle), numpy (to check that
+ * numpy loads our .npy files) and pyreflect-nr without its dependencies (to compare with its helpers). Created once under .cache/python and reused; installed from PyPI with
  * pinned versions. If it cannot be created the suite fails here, loudly: the oracle tests never skip.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,14 @@ const VENV = join(ROOT, '.cache', 'python');
 const PYTHON = join(VENV, 'bin', 'python');
 /** What the oracle needs; refl1d 1.0.1 is the release pyreflect resolves to. */
 const REQUIREMENTS = ['refl1d==1.0.1', 'numpy>=1.26,<3'];
-const PROBE = 'import refl1d, numpy; assert refl1d.__version__ == "1.0.1", refl1d.__version__; print(refl1d.__version__, numpy.__version__)';
+/**
+ * pyreflect itself, without its dependencies (torch and friends are not needed): the tests call its
+ * `compute_nr_from_sld` to show ours is closer to the truth on the same inputs.
+ */
+const NO_DEPS = ['pyreflect-nr==1.4.6'];
+const PROBE =
+  'import refl1d, numpy, importlib.metadata as m; assert refl1d.__version__ == "1.0.1", refl1d.__version__; ' +
+  'assert m.version("pyreflect-nr") == "1.4.6"; print(refl1d.__version__, numpy.__version__)';
 
 function ready(): boolean {
   if (!existsSync(PYTHON)) return false;
@@ -32,6 +39,9 @@ export default function setup(): void {
     try {
       if (!existsSync(PYTHON)) execFileSync(base, ['-m', 'venv', VENV], { stdio: 'inherit' });
       execFileSync(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...REQUIREMENTS], {
+        stdio: 'inherit',
+      });
+      execFileSync(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', ...NO_DEPS], {
         stdio: 'inherit',
       });
     } catch (error) {
