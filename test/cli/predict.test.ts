@@ -8,7 +8,7 @@ import { splitIndices } from '../../src/preprocess/split.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'reflectkit.js');
-const MEASURED = join(ROOT, '..', 'shared', 'data', 'REFL_212592_reduced_noQb.txt');
+const MEASURED = join(ROOT, 'test', 'fixtures', 'REFL_212592_reduced_noQb.txt');
 
 function cli(args: string[]) {
   const result = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8' });

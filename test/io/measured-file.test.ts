@@ -6,7 +6,7 @@ import { GAUSSIAN_FWHM_PER_SIGMA } from '../../src/io/measured.js';
 import { readMeasuredFile } from '../../src/io/measured-file.node.js';
 import { rejection } from '../helpers/errors.js';
 
-const REAL = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'REFL_212592_reduced_noQb.txt');
+const REAL = join(import.meta.dirname, '..', 'fixtures', 'REFL_212592_reduced_noQb.txt');
 const dir = () => mkdtempSync(join(tmpdir(), 'reflectkit-measured-'));
 
 const ORSO = `# # ORSO reflectivity data file | 1.1 standard | YAML encoding | https://www.reflectometry.org/

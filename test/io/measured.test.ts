@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GAUSSIAN_FWHM_PER_SIGMA, isOrsoText, parseColumnText, parseMeasured, parseOrso } from '../../src/io/measured.js';
 import { thrown } from '../helpers/errors.js';
 
-const REAL = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'REFL_212592_reduced_noQb.txt');
+const REAL = join(import.meta.dirname, '..', 'fixtures', 'REFL_212592_reduced_noQb.txt');
 
 /** Expects `fn` to throw MEASURED_FORMAT whose message matches `pattern`; returns the error. */
 function formatError(fn: () => unknown, pattern: RegExp) {

@@ -6,7 +6,7 @@ import { logspaceQ } from '../../src/physics/qgrid.js';
 import { interpolateOntoGrid } from '../../src/preprocess/interpolate.js';
 import { thrown } from '../helpers/errors.js';
 
-const REAL = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'REFL_212592_reduced_noQb.txt');
+const REAL = join(import.meta.dirname, '..', 'fixtures', 'REFL_212592_reduced_noQb.txt');
 
 /** R = a·Q⁻⁴: a straight line in log-log. */
 const powerLaw = (q: number): number => 2.5e-9 * q ** -4;
