@@ -24,7 +24,7 @@ export async function simulateCommand(modelPath: string): Promise<void> {
 }
 
 /** Runs a generation to files with a progress bar and Ctrl-C cancellation. */
-async function generateWithProgress(
+export async function generateWithProgress(
   numCurves: number,
   options: GeneratorOptions,
   out: string,
@@ -76,25 +76,4 @@ export async function generateCommand(configPath: string | undefined, out: strin
 export function runFolderName(date = new Date()): string {
   const pad = (n: number): string => String(n).padStart(2, '0');
   return `run-${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
-}
-
-/**
- * `reflectkit run`: the main job. For now it generates a training set with the built-in default model
- * (pyreflect's legacy 8-layer model) into a new run folder and prints where it went; later releases grow
- * it into the whole pipeline.
- */
-export async function runCommand(out: string, flags: GenerateFlags): Promise<void> {
-  const numCurves = flags.curves ?? 2000;
-  if (!Number.isSafeInteger(numCurves) || numCurves < 1) {
-    throw new ReflectkitError('INVALID_OPTION', `--curves ${numCurves}`, { path: 'curves', expected: 'a positive integer' });
-  }
-  const runDir = resolve(out, runFolderName());
-  const files = await generateWithProgress(numCurves, { seed: flags.seed ?? 42 }, join(runDir, 'data'), flags);
-  if (flags.json) {
-    process.stdout.write(
-      `${JSON.stringify({ runDir, data: { nr: files.nrPath, sld: files.sldPath }, numCurves: files.numCurves, seed: files.model.seed, seconds: files.seconds })}\n`,
-    );
-  } else {
-    process.stdout.write(`Run folder: ${runDir}\n${summaryLines(files)}\n`);
-  }
 }

@@ -59,9 +59,9 @@ async function modelGrid(loaded: LoadedModel, modelDir: string): Promise<number[
  * `reflectkit predict --model DIR --data FILE|DIR --out DIR`: with a measured curve (4-column text or ORSO
  * `.ort`), predicts its SLD profile, computes the NR back at the measured points and χ² against the data;
  * with a data folder (nr_train.npy / sld_train.npy), evaluates the model on that data's test split. Writes
- * `result.json`, charts (SVG, PNG) and `report.html` into --out.
+ * `result.json`, charts (SVG, PNG) and `report.html` into --out, prints a summary (unless `print` is false) and returns the result.
  */
-export async function predictCommand(flags: PredictFlags): Promise<number> {
+export async function predictCommand(flags: PredictFlags, output: { print?: boolean; title?: string } = {}): Promise<EvaluationResult> {
   const started = performance.now();
   const backend = await useNodeBackend((flags.backend ?? 'auto') as BackendName | 'auto');
   const modelDir = resolve(flags.model);
@@ -95,7 +95,8 @@ export async function predictCommand(flags: PredictFlags): Promise<number> {
   }
   result.timing.loadAndPredict = (performance.now() - started) / 1000;
   const out = resolve(flags.out);
-  const paths = await writeReport(out, result, { title: `reflectkit: ${basename(modelDir)} on ${basename(dataPath)}` });
+  const paths = await writeReport(out, result, { title: output.title ?? `reflectkit: ${basename(modelDir)} on ${basename(dataPath)}` });
+  if (output.print === false) return result;
   const m = result.metrics;
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ outDir: out, files: paths, metrics: { mse: m.mse, mae: m.mae, r2: m.r2, chi2: m.chi2, chi2Weighted: m.chi2Weighted }, source: result.source, backend: result.backend })}\n`);
@@ -110,5 +111,5 @@ export async function predictCommand(flags: PredictFlags): Promise<number> {
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   }
-  return 0;
+  return result;
 }

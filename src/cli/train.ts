@@ -91,7 +91,8 @@ function trainingData(scaler: NrSldScaler, files: Awaited<ReturnType<typeof read
  *
  * @returns the exit code: 0 trained, 130 paused.
  */
-export async function trainCommand(flags: TrainFlags): Promise<number> {
+export async function trainCommand(flags: TrainFlags, output: { print?: boolean } = {}): Promise<number> {
+  const print = output.print ?? true;
   const out = resolve(flags.out);
   const checkpoints = join(out, 'checkpoints');
   const backend = await useNodeBackend((flags.backend ?? 'auto') as BackendName | 'auto');
@@ -155,7 +156,8 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   }
   if (result.status === 'paused') {
     const line = `paused after ${result.steps} steps; checkpoint ${result.checkpoint}; continue with: reflectkit train --resume --out ${flags.out}`;
-    process.stdout.write(flags.json ? `${JSON.stringify({ status: 'paused', checkpoint: result.checkpoint, steps: result.steps })}\n` : `${line}\n`);
+    if (print) process.stdout.write(flags.json ? `${JSON.stringify({ status: 'paused', checkpoint: result.checkpoint, steps: result.steps })}\n` : `${line}\n`);
+    else process.stderr.write(`${line}\n`);
     return 130;
   }
   // What predict and evaluate need later: the Q grid the model takes and the physics of its data.
@@ -187,6 +189,7 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
     backend: backend.description,
     engine: result.engine,
   };
+  if (!print) return 0;
   process.stdout.write(
     flags.json
       ? `${JSON.stringify(summary)}\n`

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -96,14 +96,26 @@ describe('reflectkit generate', () => {
 });
 
 describe('reflectkit run (the main job)', () => {
-  it('generates with the built-in default model into a new run folder and prints where', () => {
+  it('runs the whole demo pipeline into a new run folder: data, model, evaluation, report', () => {
     const dir = scratch();
-    const run = cli(['run', '--out', dir, '--curves', '200', '--json', '--quiet']);
-    expect(run.status).toBe(0);
-    const report = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { runDir: string; numCurves: number; seed: number };
+    const run = cli(['run', '--out', dir, '--curves', '60', '--epochs', '1', '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+      runDir: string;
+      metrics: { r2: number; mse: number; testCurves: number };
+      backend: string;
+      timing: Record<string, number>;
+    };
     expect(report.runDir.startsWith(dir)).toBe(true);
-    expect(report.numCurves).toBe(200);
+    expect(report.metrics.testCurves).toBe(6); // 10 % of 60
+    expect(Number.isFinite(report.metrics.mse)).toBe(true);
+    expect(Object.keys(report.timing)).toEqual(['generation', 'training', 'evaluation', 'total']);
     expect(readdirSync(join(report.runDir, 'data')).sort()).toEqual(['generation.json', 'nr_train.npy', 'parameters.npy', 'sld_train.npy']);
+    const files = readdirSync(report.runDir);
+    for (const name of ['report.html', 'result.json', 'nr.png', 'sld.png', 'loss.png', 'parity.png', 'train.json', 'model']) expect(files).toContain(name);
+    const result = JSON.parse(readFileSync(join(report.runDir, 'result.json'), 'utf8')) as { source: { kind: string }; training: { epochs: number[] } };
+    expect(result.source.kind).toBe('test-split');
+    expect(result.training.epochs).toEqual([1]);
   });
   it('answers --help and --version', () => {
     expect(cli(['--help']).stdout).toContain('simulate');
