@@ -33,6 +33,10 @@ export const ERROR_CODES = [
   'MEASURED_FORMAT',
   /** An SLD profile (z, SLD) is not usable: too few points, non-finite values, z not monotonic. */
   'INVALID_PROFILE',
+  /** A PyTorch `.pth` file (or another pickle, such as pyreflect's stats `.npy`) is malformed, truncated or not a state_dict. */
+  'PTH_FORMAT',
+  /** A pickle asks for something reflectkit never does: a global outside its whitelist, or an opcode that builds or calls objects. */
+  'PTH_UNSAFE',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */

@@ -54,6 +54,23 @@ export type { GenerationProgress, GeneratorOptions, ResolvedGeneratorModel } fro
 export { decodeNpy, encodeNpy, encodeNpyHeader, parseNpyHeader } from './io/npy.js';
 export type { NpyArray, NpyDtype, NpyHeader } from './io/npy.js';
 export { GAUSSIAN_FWHM_PER_SIGMA, isOrsoText, parseColumnText, parseMeasured, parseOrso } from './io/measured.js';
+export { PickleWriter, describePickleValue, unpickle } from './io/pickle.js';
+export type {
+  PickleContext,
+  PickleDict,
+  PickleGlobal,
+  PickleGlobalHandler,
+  PickleGlobals,
+  PickleKey,
+  PickleList,
+  PickleObject,
+  PickleTuple,
+  PickleValue,
+  UnpickleOptions,
+} from './io/pickle.js';
+export { STATE_DICT_GLOBALS, decodePth, encodePth, encodeStateDictPickle, parseStateDictPickle, pthChunks } from './io/pth.js';
+export type { PthChunkedData, PthDtype, PthIndex, PthMetadata, PthStorageRef, PthTensor, PthTensorInput, PthTensorRecord, PthWriteOptions } from './io/pth.js';
+export { NUMPY_OBJECT_GLOBALS, decodePickledNpy } from './io/pickled-npy.js';
 export type { ColumnTextOptions, DqConvention, MeasuredCurve, MeasuredOptions, OrsoOptions } from './io/measured.js';
 
 // preprocess

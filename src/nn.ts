@@ -26,6 +26,8 @@ export { installFastGradientKernels, restoreGradientKernels } from './nn/gradien
 export { WASM_HEAP_LIMIT, assertTrainingFits, estimateTrainingMemory } from './nn/memory.js';
 export type { MemoryEstimate } from './nn/memory.js';
 export { tf, tfl } from './nn/tf.js';
+export { cnnConfigFromStateDict, loadStateDictIntoCnn, pyreflectStateDictLayout, pyreflectStateDictMetadata, stateDictFromCnn } from './nn/torch-state.js';
+export type { StateDictEntry } from './nn/torch-state.js';
 export { parseTrainConfig } from './nn/train-config.js';
 export type { TrainConfig } from './nn/train-config.js';
 export { LocalEngine, gatherRows, meanBatchLoss, readWeights, writeWeights } from './nn/engine.js';

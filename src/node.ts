@@ -20,4 +20,5 @@ export { AtomicFile, writeFileAtomic } from './io/atomic-file.node.js';
 export { svgToPng, writeReport } from './report/png.node.js';
 export type { PngOptions, WriteReportOptions } from './report/png.node.js';
 export { NpyWriter, readNpy, readNpyHeader, writeNpy } from './io/npy-file.node.js';
+export { readPth, readPthIndex, writePth } from './io/pth-file.node.js';
 export { readMeasuredFile } from './io/measured-file.node.js';

@@ -1,9 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../version.js';
-import { generateCommand, runCommand, simulateCommand, type GenerateFlags } from './commands.js';
+import { generateCommand, simulateCommand, type GenerateFlags } from './commands.js';
 import { EXIT, exitCodeOf, reportError } from './io.js';
 import { nrFromSldCommand } from './nr-from-sld.js';
 import { predictCommand, type PredictFlags } from './predict.js';
+import { runCommand, type RunFlags } from './run.js';
+import { exportPthCommand, importPthCommand, type ExportPthFlags, type ImportPthFlags } from './pth.js';
 import { trainCommand, type TrainFlags } from './train.js';
 
 function integer(name: string, min: number) {
@@ -27,15 +29,23 @@ function buildProgram(): Command {
 
   program
     .command('run')
-    .description('the main job: generate a training set with the built-in default model into a new run folder')
+    .description('the main job: generate curves of pyreflect\'s default model, train the demo CNN, evaluate it on the test split, write report.html')
     .option('--out <dir>', 'parent folder of run folders', 'runs')
-    .addOption(curves)
+    .addOption(new Option('--curves <n>', 'number of curves (default 1000)').argParser(integer('--curves', 20)))
+    .addOption(new Option('--epochs <n>', 'training epochs (default 6)').argParser(integer('--epochs', 1)))
     .addOption(seed)
     .addOption(workers)
-    .option('--json', 'print one JSON line instead of text')
+    .option('--backend <name>', 'tensorflow, webgpu, wasm or cpu (default: the fastest available)')
+    .option('--json', 'print progress nowhere and, as the last stdout line, {"runDir","metrics","backend","timing"}')
     .option('--quiet', 'no progress output')
-    .addHelpText('after', '\nExamples:\n  reflectkit run\n  reflectkit run --curves 20000 --out /data/runs --json')
-    .action(async (opts: GenerateFlags & { out: string }) => runCommand(opts.out, opts));
+    .addHelpText(
+      'after',
+      '\nWrites runs/run-YYYYMMDD-HHMMSS/: report.html, result.json, charts, data/ (nr_train.npy, sld_train.npy), model/.\n' +
+        'The demo sizes finish in a few minutes on 2 CPU cores (faster with @tensorflow/tfjs-node).\n\nExamples:\n  reflectkit run\n  reflectkit run --curves 5000 --epochs 20 --out /data/runs --json',
+    )
+    .action(async (opts: RunFlags) => {
+      process.exitCode = await runCommand(opts);
+    });
 
   program
     .command('simulate')
@@ -108,7 +118,7 @@ function buildProgram(): Command {
       '\nExamples:\n  reflectkit predict --model model/ --data REFL_212592.txt --out prediction/\n  reflectkit predict --model model/ --data data/ --out evaluation/ --json',
     )
     .action(async (opts: PredictFlags & { dqIs?: 'fwhm' | 'sigma' }) => {
-      process.exitCode = await predictCommand(opts);
+      await predictCommand(opts);
     });
 
   program
@@ -125,6 +135,41 @@ function buildProgram(): Command {
         '  reflectkit nr-from-sld --profile profile.json > curve.json',
     )
     .action(async (opts: { profile: string; out?: string }) => nrFromSldCommand(opts));
+
+  program
+    .command('export-pth')
+    .description("write a model folder (dense head) as pyreflect's PyTorch state_dict (.pth), for CNN(layers).load_state_dict")
+    .requiredOption('--model <dir>', 'model folder written by reflectkit train or import-pth')
+    .requiredOption('--out <file>', 'the .pth to write')
+    .option('--stats-out <file>', "also write the normalisation as JSON (holds pyreflect's {nr, sld} dict; a .npy name becomes .json: reflectkit writes no pickles)")
+    .addOption(new Option('--num-batches-tracked <n>', "BatchNorm's num_batches_tracked (default: the model's recorded step count, else 0)").argParser(integer('--num-batches-tracked', 0)))
+    .option('--backend <name>', 'tensorflow, webgpu, wasm or cpu (default: the fastest available)')
+    .option('--json', 'print one JSON line instead of text')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  reflectkit export-pth --model model/ --out model.pth --stats-out stats.json\n\n' +
+        '  # in Python (pyreflect):\n  #   m = CNN(layers); m.load_state_dict(torch.load("model.pth", weights_only=True)); m.eval()',
+    )
+    .action(async (opts: ExportPthFlags) => {
+      process.exitCode = await exportPthCommand(opts);
+    });
+
+  program
+    .command('import-pth')
+    .description("make a model folder from pyreflect's PyTorch state_dict (.pth); the architecture is read from its keys and shapes, nothing in the file is executed")
+    .argument('<file>', 'the .pth (torch.save(model.state_dict(), path))')
+    .requiredOption('--out <dir>', 'model folder to write')
+    .requiredOption('--stats <file>', "normalisation: our stats JSON, pyreflect's {nr, sld} dict as JSON, or pyreflect's normalization_stat.npy (read without unpickling)")
+    .option('--data <dir>', 'the training data folder (nr_train.npy): records its Q grid and physics for reflectkit predict')
+    .option('--backend <name>', 'tensorflow, webgpu, wasm or cpu (default: the fastest available)')
+    .option('--json', 'print one JSON line instead of text')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  reflectkit import-pth model.pth --stats normalization_stat.npy --data data/ --out model/\n  reflectkit import-pth model.pth --stats stats.json --out model/ --json',
+    )
+    .action(async (file: string, opts: ImportPthFlags) => {
+      process.exitCode = await importPthCommand(file, opts);
+    });
 
   return program;
 }

@@ -1,0 +1,171 @@
+import { ReflectkitError } from '../errors.js';
+import { npyHeaderLength } from './npy.js';
+import { asObject, describePickleValue, tupleItems, unpickle, type PickleContext, type PickleGlobals, type PickleValue } from './pickle.js';
+
+/**
+ * `.npy` files that hold one pickled Python object (`np.save(path, obj, allow_pickle=True)` of a dict):
+ * pyreflect's `normalization_stat.npy` is `{"nr": {"x": {"min", "max"}, "y": …}, "sld": …}` saved that way.
+ * numpy reads these by unpickling, which can run any code; here the pickle goes through the whitelisting
+ * unpickler with only the numpy globals such a file needs, which build inert descriptions, so the result
+ * is plain data (dicts, lists, numbers, strings) or a `PTH_UNSAFE` error.
+ */
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+/** The header numpy writes for a 0-d object array (`np.save` of a dict). */
+const OBJECT_HEADER = /^\{'descr': '\|O', 'fortran_order': False, 'shape': \(\), \}\s*$/;
+
+interface DtypeValue {
+  name: string;
+  order: string;
+}
+
+interface ArrayValue {
+  dtype?: DtypeValue;
+  shape?: number[];
+  items?: readonly PickleValue[];
+}
+
+const NUMPY_DTYPES = new Set(['O8', 'f8', 'f4', 'i8', 'i4', 'b1']);
+
+function bad(message: string, context: PickleContext, expected?: string): ReflectkitError {
+  return new ReflectkitError('PTH_FORMAT', `${message} (at byte ${context.offset} of ${context.source})`, { path: context.source, ...(expected === undefined ? {} : { expected }) });
+}
+
+/** `_reconstruct(ndarray, (0,), b'b')`: an empty array description, filled by BUILD. */
+const reconstruct = {
+  call: (args: readonly PickleValue[], context: PickleContext): PickleValue => {
+    const cls = args[0];
+    if (args.length !== 3 || cls === null || typeof cls !== 'object' || cls instanceof Uint8Array || cls.kind !== 'global' || cls.name !== 'ndarray') {
+      throw bad('_reconstruct of something other than numpy.ndarray', context);
+    }
+    return { kind: 'object', type: 'numpy.ndarray', value: {} satisfies ArrayValue };
+  },
+};
+
+/** `scalar(dtype, bytes)`: a numpy number from its raw bytes. */
+const scalar = {
+  call: (args: readonly PickleValue[], context: PickleContext): PickleValue => {
+    const dtype = asObject(args[0], 'numpy.dtype')?.value as DtypeValue | undefined;
+    const raw = args[1];
+    if (args.length !== 2 || dtype === undefined || !(raw instanceof Uint8Array)) throw bad('numpy scalar without a dtype and bytes', context);
+    const little = dtype.order !== '>';
+    const sizes: Record<string, number> = { f8: 8, f4: 4, i8: 8, i4: 4, b1: 1 };
+    const size = sizes[dtype.name];
+    if (size === undefined || raw.length !== size) throw bad(`a numpy scalar of dtype ${dtype.name} with ${raw.length} bytes`, context, 'float64, float32, int64, int32 or bool');
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    switch (dtype.name) {
+      case 'f8':
+        return view.getFloat64(0, little);
+      case 'f4':
+        return view.getFloat32(0, little);
+      case 'i8': {
+        const v = view.getBigInt64(0, little);
+        return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+      }
+      case 'i4':
+        return view.getInt32(0, little);
+      default:
+        return raw[0] !== 0;
+    }
+  },
+};
+
+/** numpy's names for the same functions before and after numpy 2 moved `numpy.core` to `numpy._core`. */
+export const NUMPY_OBJECT_GLOBALS: PickleGlobals = {
+  'numpy._core.multiarray': { _reconstruct: reconstruct, scalar },
+  'numpy.core.multiarray': { _reconstruct: reconstruct, scalar },
+  numpy: {
+    ndarray: {},
+    dtype: {
+      call: (args, context) => {
+        const name = args[0];
+        if (typeof name !== 'string' || !NUMPY_DTYPES.has(name)) throw bad(`numpy dtype ${describePickleValue(name)}`, context, [...NUMPY_DTYPES].join(', '));
+        return { kind: 'object', type: 'numpy.dtype', value: { name, order: '|' } satisfies DtypeValue };
+      },
+    },
+  },
+};
+
+/** BUILD on a dtype (its byte order) or on the array (shape, dtype, items); nothing else. */
+function buildNumpy(target: PickleValue, state: PickleValue, context: PickleContext): PickleValue {
+  const items = tupleItems(state);
+  const dtype = asObject(target, 'numpy.dtype');
+  if (dtype !== undefined && items !== undefined && items.length === 8 && typeof items[1] === 'string') {
+    (dtype.value as DtypeValue).order = items[1];
+    return target;
+  }
+  const array = asObject(target, 'numpy.ndarray');
+  if (array !== undefined && items !== undefined && items.length === 5) {
+    const value = array.value as ArrayValue;
+    const shape = tupleItems(items[1]);
+    const arrayDtype = asObject(items[2], 'numpy.dtype')?.value as DtypeValue | undefined;
+    const data = items[4];
+    if (shape === undefined || shape.length !== 0 || arrayDtype?.name !== 'O8' || items[3] !== false) {
+      throw bad('a pickled array that is not a 0-d object array', context, 'np.save of one Python object (a dict)');
+    }
+    if (data === null || typeof data !== 'object' || data instanceof Uint8Array || data.kind !== 'list' || data.items.length !== 1) {
+      throw bad('a 0-d object array without its one item', context);
+    }
+    value.dtype = arrayDtype;
+    value.shape = [];
+    value.items = data.items;
+    return target;
+  }
+  throw new ReflectkitError('PTH_UNSAFE', `BUILD (__setstate__) on a ${describePickleValue(target)} at byte ${context.offset} of ${context.source}`, {
+    path: context.source,
+    expected: 'BUILD only on numpy dtypes and arrays',
+    received: describePickleValue(target),
+  });
+}
+
+/** Plain JSON from unpickled data: dicts with string keys, lists and tuples, numbers, strings, bools, None. */
+function toJson(value: PickleValue, path: string, depth: number): unknown {
+  if (depth > 64) throw new ReflectkitError('PTH_FORMAT', 'nesting deeper than 64', { path });
+  if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') return value;
+  if (typeof value === 'bigint') {
+    if (value < BigInt(Number.MIN_SAFE_INTEGER) || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new ReflectkitError('PTH_FORMAT', `integer ${value} is too large`, { path });
+    return Number(value);
+  }
+  if (value instanceof Uint8Array) throw new ReflectkitError('PTH_FORMAT', 'bytes inside the object', { path, expected: 'dicts, lists, numbers and strings' });
+  switch (value.kind) {
+    case 'list':
+    case 'tuple':
+      return value.items.map((v, i) => toJson(v, `${path}[${i}]`, depth + 1));
+    case 'dict':
+      return Object.fromEntries(
+        [...value.entries].map(([k, v]) => {
+          if (typeof k !== 'string') throw new ReflectkitError('PTH_FORMAT', `a dict key is ${describePickleValue(k)}`, { path, expected: 'string keys' });
+          return [k, toJson(v, path === '' ? k : `${path}.${k}`, depth + 1)];
+        }),
+      );
+    default:
+      throw new ReflectkitError('PTH_FORMAT', `a ${describePickleValue(value)} inside the object`, { path, expected: 'dicts, lists, numbers and strings' });
+  }
+}
+
+/**
+ * The object of a `.npy` file written by `np.save(path, obj, allow_pickle=True)` (a 0-d object array),
+ * as plain JSON, what `np.load(path, allow_pickle=True).item()` gives in Python, without running the
+ * pickle: only numpy's array, dtype and scalar reconstruction are allowed, as inert data.
+ *
+ * @throws ReflectkitError `NPY_FORMAT` when the file is not a 0-d object `.npy`, `PTH_UNSAFE` when its
+ *   pickle names anything else, `PTH_FORMAT` when it holds something other than plain data.
+ */
+export function decodePickledNpy(bytes: Uint8Array, path = ''): unknown {
+  if (bytes.length < 12 || MAGIC.some((b, i) => bytes[i] !== b)) {
+    throw new ReflectkitError('NPY_FORMAT', 'not a .npy file (bad magic string)', { path, expected: 'a file starting with \\x93NUMPY' });
+  }
+  const headerEnd = npyHeaderLength(bytes);
+  if (headerEnd === undefined || headerEnd > bytes.length || headerEnd > 65536) throw new ReflectkitError('NPY_FORMAT', 'the header is truncated', { path });
+  const text = new TextDecoder('latin1').decode(bytes.subarray(bytes[6] === 1 ? 10 : 12, headerEnd));
+  if (!OBJECT_HEADER.test(text)) {
+    throw new ReflectkitError('NPY_FORMAT', `header ${JSON.stringify(text.trim().slice(0, 100))} is not that of one pickled object`, {
+      path,
+      expected: "{'descr': '|O', 'fortran_order': False, 'shape': ()} (np.save of a dict)",
+    });
+  }
+  const root = unpickle(bytes.subarray(headerEnd), { source: path === '' ? 'pickle' : path, globals: NUMPY_OBJECT_GLOBALS, build: buildNumpy });
+  const array = asObject(root, 'numpy.ndarray')?.value as ArrayValue | undefined;
+  if (array?.items === undefined) throw new ReflectkitError('PTH_FORMAT', `the pickle holds a ${describePickleValue(root)}`, { path, expected: 'a 0-d object array' });
+  return toJson(array.items[0]!, '', 0);
+}
