@@ -82,6 +82,7 @@ function buildProgram(): Command {
     .option('--backend <name>', 'tensorflow, webgpu, wasm or cpu (default: the fastest available)')
     .addOption(new Option('--workers <k>', 'data-parallel worker threads, 0 for this thread (default: one per core on wasm/cpu, 0 otherwise)').argParser(integer('--workers', 0)))
     .option('--resume', 'continue from the latest checkpoint in --out')
+    .option('--include-data', 'copy nr_train.npy and sld_train.npy into the model folder (a self-contained bundle)')
     .option('--json', 'print one JSON line instead of text')
     .option('--quiet', 'no progress output')
     .addHelpText(
@@ -141,13 +142,13 @@ function buildProgram(): Command {
     .description("write a model folder (dense head) as pyreflect's PyTorch state_dict (.pth), for CNN(layers).load_state_dict")
     .requiredOption('--model <dir>', 'model folder written by reflectkit train or import-pth')
     .requiredOption('--out <file>', 'the .pth to write')
-    .option('--stats-out <file>', "also write the normalisation as JSON (holds pyreflect's {nr, sld} dict; a .npy name becomes .json: reflectkit writes no pickles)")
+    .option('--stats-out <file>', "also write the normalisation: a .npy name gets pyreflect's normalization_stat.npy (np.load(path, allow_pickle=True).item()), any other name our stats JSON")
     .addOption(new Option('--num-batches-tracked <n>', "BatchNorm's num_batches_tracked (default: the model's recorded step count, else 0)").argParser(integer('--num-batches-tracked', 0)))
     .option('--backend <name>', 'tensorflow, webgpu, wasm or cpu (default: the fastest available)')
     .option('--json', 'print one JSON line instead of text')
     .addHelpText(
       'after',
-      '\nExamples:\n  reflectkit export-pth --model model/ --out model.pth --stats-out stats.json\n\n' +
+      '\nExamples:\n  reflectkit export-pth --model model/ --out model.pth --stats-out normalization_stat.npy\n\n' +
         '  # in Python (pyreflect):\n  #   m = CNN(layers); m.load_state_dict(torch.load("model.pth", weights_only=True)); m.eval()',
     )
     .action(async (opts: ExportPthFlags) => {

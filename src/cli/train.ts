@@ -23,6 +23,8 @@ export interface TrainFlags {
   backend?: string;
   workers?: number;
   resume?: boolean;
+  /** Copy nr_train.npy / sld_train.npy into the model folder (a self-contained bundle). */
+  includeData?: boolean;
   quiet?: boolean;
   json?: boolean;
 }
@@ -164,6 +166,7 @@ export async function trainCommand(flags: TrainFlags, output: { print?: boolean 
   const q = sharedQGrid(files.nr);
   const generation = await readGenerationModel(extra.dataDir);
   await saveModelFolder(out, trainer.cnn, scaler, {
+    ...(flags.includeData === true ? { trainingData: { nr: files.nrPath, sld: files.sldPath } } : {}),
     history: result.history,
     info: {
       backend: backend.description,

@@ -67,9 +67,11 @@ describe('reflectkit train', () => {
       ].join('\n'),
       [py],
     );
-    const run = cli(['train', '--data', py, '--config', join(dir, 'train.json'), '--out', join(dir, 'py-model'), '--quiet']);
+    const run = cli(['train', '--data', py, '--config', join(dir, 'train.json'), '--out', join(dir, 'py-model'), '--quiet', '--include-data']);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('completed after 3 epochs');
+    // --include-data: the bundle carries the exact training files.
+    for (const name of ['nr_train.npy', 'sld_train.npy']) expect(readFileSync(join(dir, 'py-model', name)).equals(readFileSync(join(py, name)))).toBe(true);
   });
 
   it('pauses with a checkpoint on Ctrl-C (exit 130) and --resume finishes the run', async () => {
