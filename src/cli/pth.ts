@@ -4,7 +4,7 @@ import { sharedQGrid } from '../data/dataset.js';
 import { readGenerationModel, readTrainingFiles } from '../data/training-files.node.js';
 import { ReflectkitError, isReflectkitError } from '../errors.js';
 import { ioError, writeFileAtomic } from '../io/atomic-file.node.js';
-import { decodePickledNpy } from '../io/pickled-npy.js';
+import { decodePickledNpy, encodePickledStatsNpy } from '../io/pickled-npy.js';
 import { readPth, writePth } from '../io/pth-file.node.js';
 import { useNodeBackend } from '../nn/backend-node.node.js';
 import type { BackendName } from '../nn/backend.js';
@@ -47,10 +47,11 @@ async function asInvalidInput(run: () => Promise<number>, json: boolean): Promis
 }
 
 /**
- * `reflectkit export-pth --model DIR --out model.pth [--stats-out stats.json]`: pyreflect's state_dict of a
- * model folder (dense head), which `CNN(layers).load_state_dict(torch.load(path, weights_only=True))`
- * loads. The stats are written as our JSON, which holds pyreflect's `{nr, sld}` dict: pyreflect's own
- * `normalization_stat.npy` is a pickle, and reflectkit writes none (a `.npy` name becomes `.json`).
+ * `reflectkit export-pth --model DIR --out model.pth [--stats-out normalization_stat.npy]`: pyreflect's
+ * state_dict of a model folder (dense head), which `CNN(layers).load_state_dict(torch.load(path,
+ * weights_only=True))` loads. A `.npy` stats name gets pyreflect's `normalization_stat.npy` (its `{nr, sld}`
+ * dict pickled in a 0-d object array, for `np.load(path, allow_pickle=True).item()`); any other name our
+ * scaler JSON.
  */
 export async function exportPthCommand(flags: ExportPthFlags): Promise<number> {
   return asInvalidInput(async () => {
@@ -64,24 +65,17 @@ export async function exportPthCommand(flags: ExportPthFlags): Promise<number> {
     await writePth(out, tensors, { metadata: pyreflectStateDictMetadata(loaded.cnn.config.layers) });
     loaded.cnn.model.dispose();
     let statsOut: string | undefined;
-    let note: string | undefined;
     if (flags.statsOut !== undefined) {
       statsOut = resolve(flags.statsOut);
-      if (/\.npy$/i.test(statsOut)) {
-        statsOut = statsOut.replace(/\.npy$/i, '.json');
-        note =
-          `pyreflect's normalization_stat.npy is a pickled dict and reflectkit writes no pickles: wrote ${statsOut} instead. ` +
-          `Its "nr" and "sld" fields are pyreflect's dict; in Python: s = json.load(open(path)); np.save("normalization_stat.npy", {"nr": s["nr"], "sld": s["sld"]}, allow_pickle=True)`;
-      }
-      await writeFileAtomic(statsOut, `${JSON.stringify(loaded.scaler.toJSON(), null, 2)}\n`);
+      await writeFileAtomic(
+        statsOut,
+        /\.npy$/i.test(statsOut) ? encodePickledStatsNpy(loaded.scaler.toPyreflect()) : `${JSON.stringify(loaded.scaler.toJSON(), null, 2)}\n`,
+      );
     }
     const seconds = (performance.now() - started) / 1000;
     const summary = { out, tensors: tensors.length, layers: loaded.cnn.config.layers, numBatchesTracked, ...(statsOut === undefined ? {} : { statsOut }), backend: backend.description, seconds };
-    if (flags.json) process.stdout.write(`${JSON.stringify({ ...summary, ...(note === undefined ? {} : { note }) })}\n`);
-    else {
-      if (note !== undefined) process.stderr.write(`reflectkit: note: ${note}\n`);
-      process.stdout.write(`wrote ${out} (pyreflect CNN(${summary.layers}) state_dict, ${tensors.length} tensors) in ${seconds.toFixed(1)} s${statsOut === undefined ? '' : `; stats: ${statsOut}`}\n`);
-    }
+    if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else process.stdout.write(`wrote ${out} (pyreflect CNN(${summary.layers}) state_dict, ${tensors.length} tensors) in ${seconds.toFixed(1)} s${statsOut === undefined ? '' : `; stats: ${statsOut}`}\n`);
     return EXIT.ok;
   }, flags.json === true);
 }

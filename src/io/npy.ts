@@ -196,16 +196,20 @@ function parseHeaderDict(text: string, path: string): { descr: string; fortranOr
  */
 export function encodeNpyHeader(dtype: NpyDtype, shape: readonly number[]): Uint8Array {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let dict = `{'descr': '<${dtype}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  return npyHeaderFromDict(`{'descr': '<${dtype}', 'fortran_order': False, 'shape': ${shapeText}, }`);
+}
+
+/** A format 1.0 header holding the dict literal `dict`, padded with spaces and a newline to a multiple of 64 bytes. */
+export function npyHeaderFromDict(dict: string): Uint8Array {
   const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
-  dict = dict.padEnd(total - 10 - 1, ' ') + '\n';
+  const text = dict.padEnd(total - 10 - 1, ' ') + '\n';
   const out = new Uint8Array(total);
   out.set(MAGIC, 0);
   out[6] = 1;
   out[7] = 0;
-  out[8] = dict.length & 0xff;
-  out[9] = dict.length >> 8;
-  for (let k = 0; k < dict.length; k++) out[10 + k] = dict.charCodeAt(k);
+  out[8] = text.length & 0xff;
+  out[9] = text.length >> 8;
+  for (let k = 0; k < text.length; k++) out[10 + k] = text.charCodeAt(k);
   return out;
 }
 

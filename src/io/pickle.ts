@@ -487,7 +487,10 @@ export function asObject(value: PickleValue | undefined, type: string): PickleOb
   return value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && value.kind === 'object' && value.type === type ? value : undefined;
 }
 
-/** Incremental writer of the protocol-2 opcodes {@link unpickle} reads (what `torch.save` writes). */
+/**
+ * Incremental writer of opcodes {@link unpickle} reads: protocol 2 (what `torch.save` writes), plus protocol 3's
+ * bytes (`SHORT_BINBYTES`, `BINBYTES`) for numpy's object `.npy` (`encodePickledStatsNpy`).
+ */
 export class PickleWriter {
   private parts: Uint8Array[] = [];
   private current = new Uint8Array(4096);
@@ -520,9 +523,9 @@ export class PickleWriter {
     return this;
   }
 
-  /** `PROTO 2`. */
-  proto(): this {
-    return this.byte(0x80).byte(2);
+  /** `PROTO n` (default 2; 3 when the pickle holds bytes). */
+  proto(version: 2 | 3 = 2): this {
+    return this.byte(0x80).byte(version);
   }
 
   /** `GLOBAL module name`. */
@@ -539,6 +542,12 @@ export class PickleWriter {
   string(s: string): this {
     const b = new TextEncoder().encode(s);
     return this.byte(0x58).u32(b.length).bytes(b);
+  }
+
+  /** `SHORT_BINBYTES` (up to 255 bytes) or `BINBYTES`: Python `bytes` (protocol 3). */
+  binBytes(b: Uint8Array): this {
+    if (b.length < 0x100) return this.byte(0x43).byte(b.length).bytes(b);
+    return this.byte(0x42).u32(b.length).bytes(b);
   }
 
   /** The shortest of `BININT1`, `BININT2`, `BININT` and `LONG1` for an integer. */
@@ -598,6 +607,16 @@ export class PickleWriter {
     if (values.length > 3) this.mark();
     for (const v of values) this.int(v);
     return this.tuple(values.length);
+  }
+
+  /** `EMPTY_LIST`. */
+  emptyList(): this {
+    return this.byte(0x5d);
+  }
+
+  /** `APPEND` (the value written last to the list below it). */
+  append(): this {
+    return this.byte(0x61);
   }
 
   /** `EMPTY_DICT`. */

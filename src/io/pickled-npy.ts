@@ -1,13 +1,15 @@
 import { ReflectkitError } from '../errors.js';
-import { npyHeaderLength } from './npy.js';
-import { asObject, describePickleValue, tupleItems, unpickle, type PickleContext, type PickleGlobals, type PickleValue } from './pickle.js';
+import type { PyreflectStats } from '../preprocess/scaler.js';
+import { npyHeaderFromDict, npyHeaderLength } from './npy.js';
+import { PickleWriter, asObject, describePickleValue, tupleItems, unpickle, type PickleContext, type PickleGlobals, type PickleValue } from './pickle.js';
 
 /**
  * `.npy` files that hold one pickled Python object (`np.save(path, obj, allow_pickle=True)` of a dict):
  * pyreflect's `normalization_stat.npy` is `{"nr": {"x": {"min", "max"}, "y": …}, "sld": …}` saved that way.
  * numpy reads these by unpickling, which can run any code; here the pickle goes through the whitelisting
  * unpickler with only the numpy globals such a file needs, which build inert descriptions, so the result
- * is plain data (dicts, lists, numbers, strings) or a `PTH_UNSAFE` error.
+ * is plain data (dicts, lists, numbers, strings) or a `PTH_UNSAFE` error. {@link encodePickledStatsNpy}
+ * writes such a file for pyreflect.
  */
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
@@ -168,4 +170,55 @@ export function decodePickledNpy(bytes: Uint8Array, path = ''): unknown {
   const array = asObject(root, 'numpy.ndarray')?.value as ArrayValue | undefined;
   if (array?.items === undefined) throw new ReflectkitError('PTH_FORMAT', `the pickle holds a ${describePickleValue(root)}`, { path, expected: 'a 0-d object array' });
   return toJson(array.items[0]!, '', 0);
+}
+
+/**
+ * pyreflect's `normalization_stat.npy` from its stats dict: the bytes `np.save(path, stats, allow_pickle=True)`
+ * writes in substance, so that pyreflect's `np.load(path, allow_pickle=True).item()` gives
+ * `{"nr": {"x": {"min", "max"}, "y": …}, "sld": …}` with Python floats, as pyreflect's `preprocess()` builds it
+ * (`float(np.min(…))`). A format 1.0 `.npy` with dtype `|O` and shape `()`, whose data is a protocol-3 pickle of
+ * the 0-d object array: `numpy._core.multiarray._reconstruct(numpy.ndarray, (0,), b'b')`, then `BUILD` with
+ * `(1, (), dtype('O8'), False, [stats])`, the calls numpy's pickler makes (numpy 2 writes them in protocol 4,
+ * with framing and memo opcodes; protocol 3 is the lowest that holds the `b'b'` argument without `_codecs`).
+ * Every number is written as a float (`BINFLOAT`, exact). {@link decodePickledNpy} reads it back.
+ *
+ * @throws ReflectkitError `INVALID_CONFIG` when a min or max is not a finite number.
+ */
+export function encodePickledStatsNpy(stats: PyreflectStats): Uint8Array {
+  const w = new PickleWriter().proto(3);
+  // _reconstruct(ndarray, (0,), b'b'): an empty array that BUILD fills.
+  w.global('numpy._core.multiarray', '_reconstruct').global('numpy', 'ndarray').int(0).tuple(1).binBytes(Uint8Array.of(0x62)).tuple(3).reduce();
+  // BUILD state: (version 1, shape (), dtype, Fortran order False, [the object]).
+  w.mark().int(1).tuple(0);
+  // dtype('O8', False, True) with numpy's state for it: (3, '|', None, None, None, -1, -1, 63).
+  w.global('numpy', 'dtype').string('O8').bool(false).bool(true).tuple(3).reduce();
+  w.mark().int(3).string('|').none().none().none().int(-1).int(-1).int(63).tuple(8).build();
+  w.bool(false).emptyList();
+  w.emptyDict().mark();
+  for (const part of ['nr', 'sld'] as const) {
+    w.string(part).emptyDict().mark();
+    for (const axis of ['x', 'y'] as const) {
+      w.string(axis).emptyDict().mark();
+      for (const end of ['min', 'max'] as const) {
+        const value: unknown = (stats[part] as Partial<PyreflectStats['nr']> | undefined)?.[axis]?.[end];
+        if (typeof value !== 'number' || !Number.isFinite(value)) {
+          throw new ReflectkitError('INVALID_CONFIG', `a normalisation statistic is ${String(value)}`, {
+            path: `${part}.${axis}.${end}`,
+            expected: 'a finite number',
+            received: value,
+          });
+        }
+        w.string(end).float(value);
+      }
+      w.setItems();
+    }
+    w.setItems();
+  }
+  w.setItems().append().tuple(5).build();
+  const pickle = w.finish();
+  const header = npyHeaderFromDict("{'descr': '|O', 'fortran_order': False, 'shape': (), }");
+  const out = new Uint8Array(header.length + pickle.length);
+  out.set(header, 0);
+  out.set(pickle, header.length);
+  return out;
 }

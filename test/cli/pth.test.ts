@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { useBackend } from '../../src/nn/backend.js';
 import { createCnn } from '../../src/nn/cnn.js';
 import { loadModelFolder, saveModelFolder } from '../../src/nn/model-folder.node.js';
 import { NrSldScaler } from '../../src/preprocess/scaler.js';
-import { torchPth, torchPthJson } from '../helpers/torch.js';
+import { torchPth, torchPthJson, torchPython } from '../helpers/torch.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const RUNNER = join(ROOT, 'test', 'helpers', 'run-cli.ts');
@@ -18,6 +18,9 @@ function cli(args: string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', RUNNER, ...args], { cwd: ROOT, encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** pyreflect's load_normalization_stat (np.load(path, allow_pickle=True).item()), warnings as errors: the dict and a value's type. */
+const NUMPY_ITEM = 'import sys, warnings; warnings.simplefilter("error"); import numpy as np; d = np.load(sys.argv[1], allow_pickle=True).item(); print(d, type(d["nr"]["y"]["max"]).__name__)';
 
 /** pyreflect's stats as torch_pth.py save-stats writes them. */
 const STATS = { nr: { x: { min: 0.0081, max: 0.1975 }, y: { min: -7.5, max: 0 } }, sld: { x: { min: 0, max: 450.25 }, y: { min: -0.5, max: 6.36 } } };
@@ -58,13 +61,23 @@ describe('reflectkit import-pth / export-pth', () => {
     const out = join(dir, 'back.pth');
     const exported = cli(['export-pth', '--model', model, '--out', out, '--stats-out', join(dir, 'stats-out.npy'), '--num-batches-tracked', '17', '--json']);
     expect(exported.status, exported.stderr).toBe(0);
-    const result = JSON.parse(exported.stdout) as { statsOut: string; note: string; tensors: number };
+    const result = JSON.parse(exported.stdout) as { statsOut: string; tensors: number } & Record<string, unknown>;
     expect(result.tensors).toBe(16);
-    // pyreflect's stats file is a pickle: ours is JSON, written beside it and said so.
-    expect(result.statsOut).toBe(join(dir, 'stats-out.json'));
-    expect(result.note).toContain('writes no pickles');
-    expect(existsSync(join(dir, 'stats-out.npy'))).toBe(false);
-    expect(JSON.parse(readFileSync(result.statsOut, 'utf8'))).toEqual(scaler);
+    // pyreflect's normalization_stat.npy itself: numpy loads the same dict of Python floats, and import-pth reads it.
+    expect(result.statsOut).toBe(join(dir, 'stats-out.npy'));
+    expect(result).not.toHaveProperty('note');
+    expect(exported.stderr).not.toContain('note');
+    expect(existsSync(join(dir, 'stats-out.json'))).toBe(false);
+    expect(execFileSync(torchPython(), ['-c', NUMPY_ITEM, result.statsOut], { encoding: 'utf8' }).trim()).toBe(
+      "{'nr': {'x': {'min': 0.0081, 'max': 0.1975}, 'y': {'min': -7.5, 'max': 0.0}}, 'sld': {'x': {'min': 0.0, 'max': 450.25}, 'y': {'min': -0.5, 'max': 6.36}}} float",
+    );
+    const reimported = cli(['import-pth', out, '--stats', result.statsOut, '--out', join(dir, 'model-again')]);
+    expect(reimported.status, reimported.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'model-again', 'scaler.json'), 'utf8'))).toEqual(scaler);
+    // Any other name gets our scaler JSON.
+    const json = cli(['export-pth', '--model', model, '--out', join(dir, 'back2.pth'), '--stats-out', join(dir, 'stats-out.json')]);
+    expect(json.status, json.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'stats-out.json'), 'utf8'))).toEqual(scaler);
     // torch reads the export as the very tensors it saved: keys, order, dtypes and values.
     const same = torchPthJson<{ keysA: string[]; keysB: string[]; different: string[] }>('equal', join(dir, 'small.pth'), out);
     expect(same.keysB).toEqual(same.keysA);

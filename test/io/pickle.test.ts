@@ -184,4 +184,13 @@ describe('PickleWriter', () => {
       `(${ints.join(', ')}, 0.1, -inf, 'ünïcode ✓', True, False, None, (), (7,), (1, 2, 3, 4, 5))`,
     );
   });
+
+  it('writes protocol 3 bytes (SHORT_BINBYTES, BINBYTES) and lists that Python and unpickle read back', () => {
+    const long = new Uint8Array(300).fill(0x61);
+    const data = new PickleWriter().proto(3).emptyList().binBytes(Uint8Array.of(0x62)).append().binBytes(long).append().binBytes(new Uint8Array(0)).append().finish();
+    expect(Array.from(data.subarray(0, 7))).toEqual([0x80, 3, 0x5d, 0x43, 1, 0x62, 0x61]);
+    expect(Array.from(data.subarray(7, 12))).toEqual([0x42, 44, 1, 0, 0]);
+    expect(plain(unpickle(data, { globals: NONE }))).toEqual([{ bytes: [0x62] }, { bytes: Array.from(long) }, { bytes: [] }]);
+    expect(torchPthJson<string>('loads', Buffer.from(data).toString('hex'))).toBe(`[b'b', b'${'a'.repeat(300)}', b'']`);
+  });
 });
