@@ -71,6 +71,7 @@ export type {
 export { STATE_DICT_GLOBALS, decodePth, encodePth, encodeStateDictPickle, parseStateDictPickle, pthChunks } from './io/pth.js';
 export type { PthChunkedData, PthDtype, PthIndex, PthMetadata, PthStorageRef, PthTensor, PthTensorInput, PthTensorRecord, PthWriteOptions } from './io/pth.js';
 export { NUMPY_OBJECT_GLOBALS, decodePickledNpy, encodePickledStatsNpy } from './io/pickled-npy.js';
+export type { PyreflectStatsLayout } from './io/pickled-npy.js';
 export type { ColumnTextOptions, DqConvention, MeasuredCurve, MeasuredOptions, OrsoOptions } from './io/measured.js';
 
 // preprocess

@@ -1,7 +1,16 @@
 import { ReflectkitError } from '../errors.js';
-import type { PyreflectStats } from '../preprocess/scaler.js';
 import { npyHeaderFromDict, npyHeaderLength } from './npy.js';
 import { PickleWriter, asObject, describePickleValue, tupleItems, unpickle, type PickleContext, type PickleGlobals, type PickleValue } from './pickle.js';
+
+/**
+ * pyreflect's normalisation statistics, `{nr: {x: {min, max}, y: {min, max}}, sld: {...}}` (Q in Å⁻¹, log10 R,
+ * z in Å, SLD in 10⁻⁶ Å⁻²). Declared here by shape, as `preprocess/`'s `PyreflectStats`, because `io/` does not
+ * import `preprocess/`.
+ */
+export interface PyreflectStatsLayout {
+  nr: { x: { min: number; max: number }; y: { min: number; max: number } };
+  sld: { x: { min: number; max: number }; y: { min: number; max: number } };
+}
 
 /**
  * `.npy` files that hold one pickled Python object (`np.save(path, obj, allow_pickle=True)` of a dict):
@@ -184,7 +193,7 @@ export function decodePickledNpy(bytes: Uint8Array, path = ''): unknown {
  *
  * @throws ReflectkitError `INVALID_CONFIG` when a min or max is not a finite number.
  */
-export function encodePickledStatsNpy(stats: PyreflectStats): Uint8Array {
+export function encodePickledStatsNpy(stats: PyreflectStatsLayout): Uint8Array {
   const w = new PickleWriter().proto(3);
   // _reconstruct(ndarray, (0,), b'b'): an empty array that BUILD fills.
   w.global('numpy._core.multiarray', '_reconstruct').global('numpy', 'ndarray').int(0).tuple(1).binBytes(Uint8Array.of(0x62)).tuple(3).reduce();
@@ -200,7 +209,7 @@ export function encodePickledStatsNpy(stats: PyreflectStats): Uint8Array {
     for (const axis of ['x', 'y'] as const) {
       w.string(axis).emptyDict().mark();
       for (const end of ['min', 'max'] as const) {
-        const value: unknown = (stats[part] as Partial<PyreflectStats['nr']> | undefined)?.[axis]?.[end];
+        const value: unknown = (stats[part] as Partial<PyreflectStatsLayout['nr']> | undefined)?.[axis]?.[end];
         if (typeof value !== 'number' || !Number.isFinite(value)) {
           throw new ReflectkitError('INVALID_CONFIG', `a normalisation statistic is ${String(value)}`, {
             path: `${part}.${axis}.${end}`,
