@@ -39,4 +39,6 @@ export type { PredictInput, ReflectivityCurve, SldPredictor } from './eval/predi
 export { evaluateTestSplit, physicsFromGenerator, trainingSummary } from './eval/evaluate.js';
 export type { EvaluateOptions, EvaluationPhysics, GeneratorPhysicsSource } from './eval/evaluate.js';
 export { evaluateMeasured } from './eval/evaluate-measured.js';
+export { evaluate } from './eval/evaluate-any.js';
+export type { EvaluationInput } from './eval/evaluate-any.js';
 export type { EvaluateMeasuredOptions, MeasuredInput } from './eval/evaluate-measured.js';
