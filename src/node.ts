@@ -8,7 +8,7 @@ export * from './index.js';
 export * from './nn.js';
 export { FolderCheckpointStore, loadCheckpoint } from './nn/checkpoint-store.node.js';
 export { NODE_LOADERS, availableMemory, loadDawnWebGpu, loadNativeTensorflow, useNodeBackend } from './nn/backend-node.node.js';
-export { loadModelFolder, saveModelFolder } from './nn/model-folder.node.js';
+export { loadBundle, saveBundle } from './nn/model-folder.node.js';
 export { WorkerEngine, workerEngine } from './nn/worker-engine.node.js';
 export type { LoadedModel, ModelFolderConfig } from './nn/model-folder.node.js';
 export { readTrainingFiles } from './data/training-files.node.js';

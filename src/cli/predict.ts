@@ -10,7 +10,7 @@ import type { EvaluationResult } from '../eval/result.js';
 import { useNodeBackend } from '../nn/backend-node.node.js';
 import type { BackendName } from '../nn/backend.js';
 import type { TrainingHistory } from '../nn/checkpoint.js';
-import { loadModelFolder, type LoadedModel } from '../nn/model-folder.node.js';
+import { loadBundle, type LoadedModel } from '../nn/model-folder.node.js';
 import { splitIndices } from '../preprocess/split.js';
 import { writeReport } from '../report/png.node.js';
 
@@ -65,7 +65,7 @@ export async function predictCommand(flags: PredictFlags, output: { print?: bool
   const started = performance.now();
   const backend = await useNodeBackend((flags.backend ?? 'auto') as BackendName | 'auto');
   const modelDir = resolve(flags.model);
-  const loaded = await loadModelFolder(modelDir);
+  const loaded = await loadBundle(modelDir);
   const info = (loaded.config.info ?? {}) as ModelInfo;
   const physics: EvaluationPhysics = info.generator === undefined ? {} : physicsFromGenerator(info.generator);
   if (flags.backing !== undefined) physics.backing = flags.backing;

@@ -9,7 +9,7 @@ import { readPth, writePth } from '../io/pth-file.node.js';
 import { useNodeBackend } from '../nn/backend-node.node.js';
 import type { BackendName } from '../nn/backend.js';
 import { createCnn } from '../nn/cnn.js';
-import { loadModelFolder, saveModelFolder } from '../nn/model-folder.node.js';
+import { loadBundle, saveBundle } from '../nn/model-folder.node.js';
 import { cnnConfigFromStateDict, loadStateDictIntoCnn, pyreflectStateDictMetadata, stateDictFromCnn } from '../nn/torch-state.js';
 import { NrSldScaler } from '../preprocess/scaler.js';
 import { EXIT, readJsonFile, reportError } from './io.js';
@@ -57,7 +57,7 @@ export async function exportPthCommand(flags: ExportPthFlags): Promise<number> {
   return asInvalidInput(async () => {
     const started = performance.now();
     const backend = await useNodeBackend((flags.backend ?? 'auto') as BackendName | 'auto');
-    const loaded = await loadModelFolder(resolve(flags.model));
+    const loaded = await loadBundle(resolve(flags.model));
     const steps = (loaded.config.info as { steps?: unknown } | undefined)?.steps;
     const numBatchesTracked = flags.numBatchesTracked ?? (typeof steps === 'number' && Number.isSafeInteger(steps) && steps >= 0 ? steps : 0);
     const tensors = await stateDictFromCnn(loaded.cnn, { numBatchesTracked });
@@ -130,7 +130,7 @@ export async function importPthCommand(file: string, flags: ImportPthFlags): Pro
     tensors.length = 0;
     Object.assign(info, { source: { format: 'pth', path, numBatchesTracked }, backend: backend.description });
     const out = resolve(flags.out);
-    await saveModelFolder(out, cnn, scaler, { info });
+    await saveBundle(out, cnn, scaler, { info });
     cnn.model.dispose();
     const seconds = (performance.now() - started) / 1000;
     if (flags.json) process.stdout.write(`${JSON.stringify({ modelDir: out, model: config, numBatchesTracked, backend: backend.description, seconds })}\n`);

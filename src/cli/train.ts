@@ -7,7 +7,7 @@ import { ReflectkitError } from '../errors.js';
 import { availableMemory, useNodeBackend } from '../nn/backend-node.node.js';
 import type { BackendName } from '../nn/backend.js';
 import { FolderCheckpointStore, loadCheckpoint } from '../nn/checkpoint-store.node.js';
-import { saveModelFolder } from '../nn/model-folder.node.js';
+import { saveBundle } from '../nn/model-folder.node.js';
 import { parseTrainConfig, type TrainConfig } from '../nn/train-config.js';
 import { Trainer, type EngineFactory, type TrainerCallbacks, type TrainResult, type TrainingData } from '../nn/trainer.js';
 import { workerEngine } from '../nn/worker-engine.node.js';
@@ -165,7 +165,7 @@ export async function trainCommand(flags: TrainFlags, output: { print?: boolean 
   // What predict and evaluate need later: the Q grid the model takes and the physics of its data.
   const q = sharedQGrid(files.nr);
   const generation = await readGenerationModel(extra.dataDir);
-  await saveModelFolder(out, trainer.cnn, scaler, {
+  await saveBundle(out, trainer.cnn, scaler, {
     ...(flags.includeData === true ? { trainingData: { nr: files.nrPath, sld: files.sldPath } } : {}),
     history: result.history,
     info: {

@@ -58,9 +58,9 @@ function digest(bytes: Uint8Array): { bytes: number; sha256: string } {
  * (`nr_train.npy`, `sld_train.npy`, copied from `trainingData`), and `config.json` (architecture, weight
  * shapes, history, `info`, and the size and SHA-256 of every other file). Everything is written into a
  * staging folder first, then moved into `dir` with `config.json` last, so `dir` never holds a config that
- * describes files it does not have; {@link loadModelFolder} checks the sizes and hashes.
+ * describes files it does not have; {@link loadBundle} checks the sizes and hashes.
  */
-export async function saveModelFolder(
+export async function saveBundle(
   dir: string,
   cnn: Cnn,
   scaler: NrSldScaler,
@@ -146,13 +146,13 @@ export interface LoadedModel {
 }
 
 /**
- * Loads a folder written by {@link saveModelFolder}: checks `weights.bin` and `scaler.json` against the
+ * Loads a folder written by {@link saveBundle}: checks `weights.bin` and `scaler.json` against the
  * sizes and SHA-256 recorded in `config.json` (and the training data too with `verifyTrainingData`),
  * rebuilds the architecture, checks every weight's shape, and sets the weights.
  *
  * @throws ReflectkitError `CHECKPOINT_INVALID` for a missing, incomplete, damaged or mismatched folder.
  */
-export async function loadModelFolder(dir: string, options: { verifyTrainingData?: boolean } = {}): Promise<LoadedModel> {
+export async function loadBundle(dir: string, options: { verifyTrainingData?: boolean } = {}): Promise<LoadedModel> {
   const read = async (name: string) => {
     try {
       return await readFile(join(dir, name));

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../../src/io/npy-file.node.js';
 import { useBackend } from '../../src/nn/backend.js';
 import { createCnn } from '../../src/nn/cnn.js';
-import { loadModelFolder, saveModelFolder } from '../../src/nn/model-folder.node.js';
+import { loadBundle, saveBundle } from '../../src/nn/model-folder.node.js';
 import { NrSldScaler } from '../../src/preprocess/scaler.js';
 import { torchPth, torchPthJson, torchPython } from '../helpers/torch.js';
 
@@ -89,7 +89,7 @@ describe('reflectkit import-pth / export-pth', () => {
     const run = cli(['import-pth', join(dir, 'small.pth'), '--stats', join(dir, 'numpy_scalars.npy'), '--out', model]);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('pyreflect CNN(2), kernel 51, Q 32, P 16');
-    const loaded = await loadModelFolder(model);
+    const loaded = await loadBundle(model);
     expect(loaded.scaler.toPyreflect()).toEqual({ nr: { x: { min: 0.0081, max: 0.1975 }, y: { min: -7.5, max: 0 } }, sld: STATS.sld });
     // Our own scaler JSON, and --data: the training data's Q grid is recorded for reflectkit predict.
     const data = join(dir, 'data');
@@ -101,7 +101,7 @@ describe('reflectkit import-pth / export-pth', () => {
     await writeNpy(join(data, 'sld_train.npy'), new Float32Array(2 * 2 * 16), [2, 2, 16]);
     const again = cli(['import-pth', join(dir, 'small.pth'), '--stats', join(model, 'scaler.json'), '--data', data, '--out', join(dir, 'model-json')]);
     expect(again.status, again.stderr).toBe(0);
-    const withData = await loadModelFolder(join(dir, 'model-json'));
+    const withData = await loadBundle(join(dir, 'model-json'));
     expect(withData.scaler.toJSON()).toEqual(loaded.scaler.toJSON());
     expect(withData.config.info).toMatchObject({ data, q: q.map((v) => Math.fround(v)) });
     // A data folder with another number of Q points is refused.
@@ -135,7 +135,7 @@ describe('reflectkit import-pth / export-pth', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('PTH_FORMAT');
     const bottleneck = join(dir, 'bottleneck');
-    await saveModelFolder(bottleneck, createCnn({ layers: 1, kernelSize: 3, inputPoints: 8, outputPoints: 4, head: 'bottleneck', bottleneckChannels: 2 }), NrSldScaler.fromPyreflect(STATS));
+    await saveBundle(bottleneck, createCnn({ layers: 1, kernelSize: 3, inputPoints: 8, outputPoints: 4, head: 'bottleneck', bottleneckChannels: 2 }), NrSldScaler.fromPyreflect(STATS));
     const exported = cli(['export-pth', '--model', bottleneck, '--out', join(dir, 'never.pth')]);
     expect(exported.status).toBe(2);
     expect(exported.stderr).toContain('CHECKPOINT_INVALID');

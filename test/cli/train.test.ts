@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/nn/backend.js';
-import { loadModelFolder } from '../../src/nn/model-folder.node.js';
+import { loadBundle } from '../../src/nn/model-folder.node.js';
 import { tf } from '../../src/nn/tf.js';
 import { runPython } from '../helpers/python.js';
 
@@ -40,7 +40,7 @@ describe('reflectkit train', () => {
     expect(summary.backend).toMatch(/^tensorflow/);
     expect(summary.engine).toBe('this thread');
     await useBackend('wasm');
-    const loaded = await loadModelFolder(out);
+    const loaded = await loadBundle(out);
     expect(loaded.config.model).toMatchObject({ layers: 2, kernelSize: 3, inputPoints: 32, outputPoints: 32 });
     expect(loaded.config.history?.epochs).toEqual([1, 2, 3]);
     const prediction = loaded.cnn.model.predict(tf.zeros([1, 32, 1])) as tf.Tensor;
