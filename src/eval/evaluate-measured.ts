@@ -3,7 +3,7 @@ import type { TrainingHistory } from '../nn/checkpoint.js';
 import { interpolateOntoGrid } from '../preprocess/interpolate.js';
 import { straightenDepth } from './depth.js';
 import type { EvaluationPhysics } from './evaluate.js';
-import { trainingSummary } from './evaluate.js';
+import { nrOptionsOf, trainingSummary } from './evaluate.js';
 import { chiSquaredData, chiSquaredLog, relativeError } from './metrics.js';
 import { computeNrFromSld } from './nr-from-sld.js';
 import { predictSld, type SldPredictor } from './predict.js';
@@ -67,14 +67,7 @@ export function evaluateMeasured(model: SldPredictor, measured: MeasuredInput, o
   const dq = measured.dqSigma ?? null;
   const nr = computeNrFromSld(
     { z, sld, order: 'substrate-to-air' },
-    {
-      q: measured.q,
-      ...(dq === null ? (physics.qResolution === undefined ? {} : { qResolution: physics.qResolution }) : { dq, dqIs: 'sigma' as const }),
-      ...(physics.scale === undefined ? {} : { scale: physics.scale }),
-      ...(physics.background === undefined ? {} : { background: physics.background }),
-      ...(physics.backing === undefined ? {} : { backing: physics.backing }),
-      ...(physics.fronting === undefined ? {} : { fronting: physics.fronting }),
-    },
+    { q: measured.q, ...nrOptionsOf(physics, dq === null), ...(dq === null ? {} : { dq, dqIs: 'sigma' as const }) },
   );
   timing.nrFromSld = (now() - t) / 1000;
 

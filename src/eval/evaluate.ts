@@ -4,7 +4,7 @@ import type { TrainingHistory } from '../nn/checkpoint.js';
 import type { Medium } from '../physics/microslab.js';
 import { straightenDepth } from './depth.js';
 import { chiSquaredLog, comparisonIndices, relativeError, sldErrorMetrics } from './metrics.js';
-import { computeNrFromSld } from './nr-from-sld.js';
+import { computeNrFromSld, type NrFromSldOptions } from './nr-from-sld.js';
 import { predictSld, type SldPredictor } from './predict.js';
 import type { EvaluationResult } from './result.js';
 
@@ -56,6 +56,20 @@ function gatherCurves(array: NrArray | SldArray, rows: ArrayLike<number>): Float
 
 function emptyHistory(): EvaluationResult['training'] {
   return { epochs: [], trainingLoss: [], validationLoss: [] };
+}
+
+/**
+ * The {@link computeNrFromSld} options a generator's physics implies (all but the Q grid); `withResolution:
+ * false` leaves `qResolution` out, for curves that carry their own dQ.
+ */
+export function nrOptionsOf(physics: EvaluationPhysics, withResolution = true): Omit<NrFromSldOptions, 'q'> {
+  return {
+    ...(physics.qResolution === undefined || !withResolution ? {} : { qResolution: physics.qResolution }),
+    ...(physics.scale === undefined ? {} : { scale: physics.scale }),
+    ...(physics.background === undefined ? {} : { background: physics.background }),
+    ...(physics.backing === undefined ? {} : { backing: physics.backing }),
+    ...(physics.fronting === undefined ? {} : { fronting: physics.fronting }),
+  };
 }
 
 /** The history in the interface's form (the trainer numbers epochs from 1). */
@@ -123,14 +137,7 @@ export function evaluateTestSplit(
   const physics = options.physics ?? {};
   const nr = computeNrFromSld(
     { z: predictedZ, sld: predictedSld, order: 'substrate-to-air' },
-    {
-      q,
-      ...(physics.qResolution === undefined ? {} : { qResolution: physics.qResolution }),
-      ...(physics.scale === undefined ? {} : { scale: physics.scale }),
-      ...(physics.background === undefined ? {} : { background: physics.background }),
-      ...(physics.backing === undefined ? {} : { backing: physics.backing }),
-      ...(physics.fronting === undefined ? {} : { fronting: physics.fronting }),
-    },
+    { q, ...nrOptionsOf(physics) },
   );
   timing.nrFromSld = (now() - t) / 1000;
 
