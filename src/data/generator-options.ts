@@ -104,17 +104,30 @@ const optionsSchema = z.strictObject({
   chunkSize: z.number().int().min(1).max(1_000_000).optional(),
 });
 
+/** What {@link validateQArray} accepts beyond its defaults. */
+export interface QArrayRules {
+  /** Fewest points (default 2, a grid to simulate on). */
+  minPoints?: number;
+  /** Whether a Q may repeat its predecessor (default false: strictly increasing). Measured data stitched from several angles repeat Q. */
+  allowRepeats?: boolean;
+}
+
 /**
- * Validates an explicit Q grid: at least two finite values, all > 0, strictly increasing.
+ * Validates Q values: at least `minPoints` finite values, all > 0, strictly increasing (non-decreasing with
+ * `allowRepeats`).
  *
+ * @param path JSON path of the array, used in errors (`q[3]`).
+ * @returns a Float64Array copy.
  * @throws ReflectkitError `INVALID_Q`.
  */
-export function validateQArray(q: ArrayLike<number>, path = 'q'): Float64Array {
+export function validateQArray(q: ArrayLike<number>, path = 'q', rules: QArrayRules = {}): Float64Array {
+  const minPoints = rules.minPoints ?? 2;
+  const allowRepeats = rules.allowRepeats ?? false;
   if (q === null || typeof q !== 'object' || typeof q.length !== 'number') {
     throw new ReflectkitError('INVALID_Q', 'Q must be an array of numbers', { path, expected: 'an array of Q values in Å⁻¹' });
   }
-  if (q.length < 2) {
-    throw new ReflectkitError('INVALID_Q', `Q has ${q.length} point(s)`, { path, expected: 'at least 2 points' });
+  if (q.length < minPoints) {
+    throw new ReflectkitError('INVALID_Q', `Q has ${q.length} point(s)`, { path, expected: `at least ${minPoints} point${minPoints === 1 ? '' : 's'}` });
   }
   const out = new Float64Array(q.length);
   for (let i = 0; i < q.length; i++) {
@@ -122,10 +135,10 @@ export function validateQArray(q: ArrayLike<number>, path = 'q'): Float64Array {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
       throw new ReflectkitError('INVALID_Q', `Q[${i}] is ${String(v)}`, { path: `${path}[${i}]`, expected: 'a finite number > 0 (Å⁻¹)', received: v });
     }
-    if (i > 0 && v <= out[i - 1]!) {
-      throw new ReflectkitError('INVALID_Q', `Q[${i}] = ${v} does not exceed Q[${i - 1}] = ${out[i - 1]}`, {
+    if (i > 0 && (allowRepeats ? v < out[i - 1]! : v <= out[i - 1]!)) {
+      throw new ReflectkitError('INVALID_Q', `Q[${i}] = ${v} ${allowRepeats ? 'is below' : 'does not exceed'} Q[${i - 1}] = ${out[i - 1]}`, {
         path: `${path}[${i}]`,
-        expected: 'strictly increasing Q',
+        expected: allowRepeats ? 'non-decreasing Q' : 'strictly increasing Q',
         received: v,
       });
     }

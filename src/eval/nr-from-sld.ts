@@ -1,5 +1,7 @@
 import { z as zod } from 'zod';
+import { validateQArray } from '../data/generator-options.js';
 import { ReflectkitError } from '../errors.js';
+import { GAUSSIAN_FWHM_PER_SIGMA } from '../io/measured.js';
 import { DEFAULT_Q_RESOLUTION } from '../physics/constants.js';
 import { allocatePreparedStack, prepareStack, reflectivitySquared } from '../physics/abeles.js';
 import { microslabStack, type Medium } from '../physics/microslab.js';
@@ -60,9 +62,6 @@ export interface NrFromSld {
   slabs: number;
 }
 
-/** 2√(2 ln 2): FWHM / σ of a Gaussian. */
-const FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.LN2);
-
 function finiteArray(values: ArrayLike<number> | undefined, path: string, length?: number): Float64Array {
   if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
     throw new ReflectkitError('INVALID_PROFILE', `${path} is not an array`, { path, expected: 'an array of numbers' });
@@ -119,25 +118,6 @@ function orient(profile: SldProfile): { z: Float64Array; sld: Float64Array; isld
   return { z: rz, sld: rs, isld: ri };
 }
 
-/** Q values, Å⁻¹: finite, > 0, non-decreasing (a repeated Q is allowed, as in stitched measured data). */
-function validateOutputQ(q: ArrayLike<number>): Float64Array {
-  if (q === null || typeof q !== 'object' || typeof q.length !== 'number' || q.length < 1) {
-    throw new ReflectkitError('INVALID_Q', 'Q must be a non-empty array of numbers', { path: 'q', expected: 'Q values in Å⁻¹' });
-  }
-  const out = new Float64Array(q.length);
-  for (let i = 0; i < q.length; i++) {
-    const v = q[i];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-      throw new ReflectkitError('INVALID_Q', `Q[${i}] is ${String(v)}`, { path: `q[${i}]`, expected: 'a finite number > 0 (Å⁻¹)', received: v });
-    }
-    if (i > 0 && v < out[i - 1]!) {
-      throw new ReflectkitError('INVALID_Q', `Q[${i}] = ${v} is below Q[${i - 1}] = ${out[i - 1]}`, { path: `q[${i}]`, expected: 'non-decreasing Q', received: v });
-    }
-    out[i] = v;
-  }
-  return out;
-}
-
 /** The distinct values of a non-decreasing array. */
 function distinct(q: Float64Array): Float64Array {
   const out: number[] = [];
@@ -188,7 +168,7 @@ function resolutionSigma(q: Float64Array, options: NrFromSldOptions): Float64Arr
     if (dqIs !== 'sigma' && dqIs !== 'fwhm') {
       throw new ReflectkitError('INVALID_OPTION', `dqIs is ${String(dqIs)}`, { path: 'dqIs', expected: '"fwhm" or "sigma"', received: dqIs });
     }
-    if (dqIs === 'fwhm') for (let i = 0; i < dq.length; i++) dq[i] = dq[i]! / FWHM_PER_SIGMA;
+    if (dqIs === 'fwhm') for (let i = 0; i < dq.length; i++) dq[i] = dq[i]! / GAUSSIAN_FWHM_PER_SIGMA;
     return dq;
   }
   const res = options.qResolution ?? DEFAULT_Q_RESOLUTION;
@@ -243,7 +223,7 @@ export function computeNrFromSld(profile: SldProfile, options: NrFromSldOptions)
     throw new ReflectkitError('INVALID_OPTION', 'options are required', { path: '', expected: '{ q, … }' });
   }
   const { z, sld, isld } = orient(profile);
-  const q = validateOutputQ(options.q);
+  const q = validateQArray(options.q, 'q', { minPoints: 1, allowRepeats: true });
   const dq = resolutionSigma(q, options);
   const window = finiteOption(options.mediumWindow, 2, 'mediumWindow');
   if (window < 0) throw new ReflectkitError('INVALID_OPTION', 'mediumWindow is negative', { path: 'mediumWindow', expected: 'a width ≥ 0, Å', received: window });

@@ -1,3 +1,4 @@
+import { validateQArray } from '../data/generator-options.js';
 import { ReflectkitError } from '../errors.js';
 
 /**
@@ -37,23 +38,6 @@ export interface GridInterpolation {
   qMax: number;
 }
 
-function checkGrid(grid: ArrayLike<number>): void {
-  if (grid.length < 1) throw new ReflectkitError('INVALID_Q', 'the Q grid is empty', { path: 'grid', expected: 'at least one Q value' });
-  for (let i = 0; i < grid.length; i++) {
-    const g = grid[i]!;
-    if (!Number.isFinite(g) || g <= 0) {
-      throw new ReflectkitError('INVALID_Q', `grid Q ${g} is not a finite positive number`, { path: `grid[${i}]`, expected: 'Q > 0 (Å⁻¹)', received: g });
-    }
-    if (i > 0 && g <= grid[i - 1]!) {
-      throw new ReflectkitError('INVALID_Q', `grid Q ${g} does not increase (previous ${grid[i - 1]})`, {
-        path: `grid[${i}]`,
-        expected: 'a strictly increasing Q grid',
-        received: g,
-      });
-    }
-  }
-}
-
 /** Checks the curve's samples; returns whether it carries dR. */
 function checkCurve(curve: CurveSamples): boolean {
   const { q, r } = curve;
@@ -64,14 +48,8 @@ function checkCurve(curve: CurveSamples): boolean {
       expected: 'as many R (and dR) values as Q values',
     });
   }
+  validateQArray(q, 'curve.q', { minPoints: 0, allowRepeats: true });
   for (let i = 0; i < q.length; i++) {
-    const qi = q[i]!;
-    if (!Number.isFinite(qi) || qi <= 0) {
-      throw new ReflectkitError('INVALID_Q', `curve Q ${qi} is not a finite positive number`, { path: `curve.q[${i}]`, expected: 'Q > 0 (Å⁻¹)', received: qi });
-    }
-    if (i > 0 && qi < q[i - 1]!) {
-      throw new ReflectkitError('INVALID_Q', `curve Q ${qi} is below the previous ${q[i - 1]}`, { path: `curve.q[${i}]`, expected: 'Q sorted ascending', received: qi });
-    }
     if (!Number.isFinite(r[i]!)) {
       throw new ReflectkitError('MEASURED_FORMAT', `curve R ${r[i]} is not finite`, { path: `curve.r[${i}]`, expected: 'a finite R', received: r[i] });
     }
@@ -140,7 +118,7 @@ function mergeRepeatedQ(curve: CurveSamples, hasDr: boolean): { q: number[]; r: 
  *   non-finite R, negative dR, or fewer than two distinct Q with R > 0.
  */
 export function interpolateOntoGrid(curve: CurveSamples, grid: ArrayLike<number>): GridInterpolation {
-  checkGrid(grid);
+  validateQArray(grid, 'grid', { minPoints: 1 });
   const hasDr = checkCurve(curve);
   const merged = mergeRepeatedQ(curve, hasDr);
   const usedQ: number[] = [];
