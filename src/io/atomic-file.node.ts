@@ -27,6 +27,21 @@ async function syncFolder(folder: string): Promise<void> {
   }
 }
 
+/** Opens `path` for reading, runs `use` on the handle, and closes it; an open failure is `IO_ERROR`. */
+export async function withFileForReading<T>(path: string, use: (handle: FileHandle) => Promise<T>): Promise<T> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw ioError('open', path, error);
+  }
+  try {
+    return await use(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * A file written under a temporary name and renamed over `path` only when {@link AtomicFile.commit}
  * succeeds, so `path` is either its old content or the complete new one, never a half-written file.

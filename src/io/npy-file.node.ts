@@ -1,22 +1,7 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { ReflectkitError } from '../errors.js';
-import { AtomicFile, ioError } from './atomic-file.node.js';
+import { AtomicFile, ioError, withFileForReading } from './atomic-file.node.js';
 import { encodeNpyHeader, MAX_NPY_HEADER_BYTES, npyHeaderLength, parseNpyHeader, type NpyArray, type NpyDtype, type NpyHeader } from './npy.js';
-
-/** Opens `path` for reading, runs `use`, and closes it; an open failure is `IO_ERROR`. */
-async function withFile<T>(path: string, use: (handle: FileHandle) => Promise<T>): Promise<T> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw ioError('open', path, error);
-  }
-  try {
-    return await use(handle);
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Reads and validates the header of an open `.npy` file against the file's size. */
 async function headerOf(handle: FileHandle, path: string): Promise<NpyHeader> {
@@ -35,7 +20,7 @@ async function headerOf(handle: FileHandle, path: string): Promise<NpyHeader> {
  * @throws ReflectkitError `NPY_FORMAT` for a malformed or unsupported file, `IO_ERROR` when unreadable.
  */
 export function readNpyHeader(path: string): Promise<NpyHeader> {
-  return withFile(path, (handle) => headerOf(handle, path));
+  return withFileForReading(path, (handle) => headerOf(handle, path));
 }
 
 /**
@@ -45,7 +30,7 @@ export function readNpyHeader(path: string): Promise<NpyHeader> {
  * @throws ReflectkitError `NPY_FORMAT` or `IO_ERROR`.
  */
 export function readNpy(path: string): Promise<NpyArray> {
-  return withFile(path, async (handle) => {
+  return withFileForReading(path, async (handle) => {
     const header = await headerOf(handle, path);
     const data = header.dtype === 'f4' ? new Float32Array(header.size) : new Float64Array(header.size);
     const target = new Uint8Array(data.buffer);

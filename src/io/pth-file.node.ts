@@ -1,7 +1,7 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ReflectkitError } from '../errors.js';
-import { AtomicFile, ioError } from './atomic-file.node.js';
+import { AtomicFile, ioError, withFileForReading } from './atomic-file.node.js';
 import {
   checkPthRecords,
   convertElements,
@@ -56,13 +56,7 @@ interface OpenPth {
 
 /** Opens a `.pth`, reads its directory and its pickle (not the storages), runs `use`, closes it. */
 async function withPth<T>(path: string, use: (pth: OpenPth) => Promise<T>): Promise<T> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw ioError('open', path, error);
-  }
-  try {
+  return withFileForReading(path, async (handle) => {
     const { size } = await handle.stat();
     const tailLength = Math.min(size, ZIP_TAIL_BYTES);
     const location = findCentralDirectory(await readBytes(handle, size - tailLength, tailLength, path), size, path);
@@ -80,10 +74,8 @@ async function withPth<T>(path: string, use: (pth: OpenPth) => Promise<T>): Prom
     };
     const { littleEndian } = checkPthRecords(await small(archive.byteorder, 'byteorder'), await small(archive.version, 'version'), path);
     const index = parseStateDictPickle((await small(archive.pickle, 'data.pkl'))!, `${archive.prefix}/data.pkl`);
-    return await use({ handle, index, entries, archive, littleEndian });
-  } finally {
-    await handle.close();
-  }
+    return use({ handle, index, entries, archive, littleEndian });
+  });
 }
 
 /**
