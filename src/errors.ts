@@ -37,6 +37,16 @@ export const ERROR_CODES = [
   'PTH_FORMAT',
   /** A pickle asks for something reflectkit never does: a global outside its whitelist, or an opcode that builds or calls objects. */
   'PTH_UNSAFE',
+  /** An identifier (user id, record id, model id, repository name) is malformed: it never reaches a query or a path. */
+  'INVALID_ID',
+  /** A history record, a bundle or a Hub file does not exist (or belongs to another user). */
+  'NOT_FOUND',
+  /** The Hugging Face Hub (or a server speaking its protocol) refused a request or could not be reached after retries. */
+  'HUB_REQUEST',
+  /** A file uploaded to the Hub does not match the local file (size or SHA-256): the local copy is kept. */
+  'HUB_VERIFY',
+  /** The history database could not be reached or refused an operation. */
+  'HISTORY_UNAVAILABLE',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */

@@ -36,7 +36,7 @@ export async function readJsonFile(path: string): Promise<unknown> {
 export function exitCodeOf(error: unknown): number {
   if (isReflectkitError(error)) {
     if (error.code === 'ABORTED') return EXIT.interrupted;
-    if (error.code.startsWith('INVALID_') || error.code === 'BAD_SHAPE' || error.code === 'NPY_FORMAT' || error.code === 'MEASURED_FORMAT' || error.code === 'CHECKPOINT_INVALID') return EXIT.invalidInput;
+    if (error.code.startsWith('INVALID_') || error.code === 'NOT_FOUND' || error.code === 'BAD_SHAPE' || error.code === 'NPY_FORMAT' || error.code === 'MEASURED_FORMAT' || error.code === 'CHECKPOINT_INVALID') return EXIT.invalidInput;
   }
   return EXIT.failed;
 }
