@@ -71,7 +71,7 @@ export async function predictCommand(flags: PredictFlags, output: { print?: bool
   if (flags.backing !== undefined) physics.backing = flags.backing;
   if (flags.fronting !== undefined) physics.fronting = flags.fronting;
   const history = loaded.config.history as TrainingHistory | undefined;
-  const common = { backend: backend.description, modelId: basename(modelDir), physics, ...(history === undefined ? {} : { history }) };
+  const common = { backend: backend.description, modelId: loaded.config.modelId ?? basename(modelDir), physics, ...(history === undefined ? {} : { history }) };
   const model = { cnn: loaded.cnn, scaler: loaded.scaler };
   const dataPath = resolve(flags.data);
   let isDir: boolean;

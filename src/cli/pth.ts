@@ -130,11 +130,11 @@ export async function importPthCommand(file: string, flags: ImportPthFlags): Pro
     tensors.length = 0;
     Object.assign(info, { source: { format: 'pth', path, numBatchesTracked }, backend: backend.description });
     const out = resolve(flags.out);
-    await saveBundle(out, cnn, scaler, { info });
+    const saved = await saveBundle(out, cnn, scaler, { info: { ...info, steps: numBatchesTracked } });
     cnn.model.dispose();
     const seconds = (performance.now() - started) / 1000;
-    if (flags.json) process.stdout.write(`${JSON.stringify({ modelDir: out, model: config, numBatchesTracked, backend: backend.description, seconds })}\n`);
-    else process.stdout.write(`wrote ${out} (weights.bin, config.json, scaler.json): pyreflect CNN(${config.layers}), kernel ${config.kernelSize}, Q ${config.inputPoints}, P ${config.outputPoints}, in ${seconds.toFixed(1)} s\n`);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ modelDir: out, modelId: saved.modelId, model: config, numBatchesTracked, backend: backend.description, seconds })}\n`);
+    else process.stdout.write(`wrote ${out} (${saved.weightsFile}, config.json, scaler.json, normalization_stat.npy): pyreflect CNN(${config.layers}), kernel ${config.kernelSize}, Q ${config.inputPoints}, P ${config.outputPoints}, in ${seconds.toFixed(1)} s\n`);
     return EXIT.ok;
   }, flags.json === true);
 }

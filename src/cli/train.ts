@@ -165,12 +165,13 @@ export async function trainCommand(flags: TrainFlags, output: { print?: boolean 
   // What predict and evaluate need later: the Q grid the model takes and the physics of its data.
   const q = sharedQGrid(files.nr);
   const generation = await readGenerationModel(extra.dataDir);
-  await saveBundle(out, trainer.cnn, scaler, {
+  const saved = await saveBundle(out, trainer.cnn, scaler, {
     ...(flags.includeData === true ? { trainingData: { nr: files.nrPath, sld: files.sldPath } } : {}),
     history: result.history,
     info: {
       backend: backend.description,
       status: result.status,
+      steps: result.steps,
       best: result.best,
       data: extra.dataDir,
       split: extra.split,
@@ -185,6 +186,7 @@ export async function trainCommand(flags: TrainFlags, output: { print?: boolean 
   const summary = {
     status: result.status,
     modelDir: out,
+    modelId: saved.modelId,
     epochs: result.history.epochs.length,
     trainingLoss: result.history.trainingLoss[last],
     validationLoss: result.history.validationLoss[last],
@@ -196,7 +198,7 @@ export async function trainCommand(flags: TrainFlags, output: { print?: boolean 
   process.stdout.write(
     flags.json
       ? `${JSON.stringify(summary)}\n`
-      : `${result.status} after ${summary.epochs} epochs on ${backend.description}, ${result.engine}: training loss ${summary.trainingLoss?.toExponential(4)}, validation loss ${summary.validationLoss?.toExponential(4)}\nmodel: ${out} (weights.bin, config.json, scaler.json)\n`,
+      : `${result.status} after ${summary.epochs} epochs on ${backend.description}, ${result.engine}: training loss ${summary.trainingLoss?.toExponential(4)}, validation loss ${summary.validationLoss?.toExponential(4)}\nmodel: ${out} (${saved.weightsFile}, config.json, scaler.json, normalization_stat.npy)\n`,
   );
   return 0;
 }

@@ -1,14 +1,18 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ReflectkitError } from '../errors.js';
 import { ioError, writeFileAtomic } from '../io/atomic-file.node.js';
+import { encodePickledStatsNpy } from '../io/pickled-npy.js';
+import { readPth, writePth } from '../io/pth-file.node.js';
 import { NrSldScaler, type ScalerStats } from '../preprocess/scaler.js';
 import { VERSION } from '../version.js';
 import type { TrainingHistory } from './checkpoint.js';
 import { cnnConfigSchema, createCnn, type Cnn, type CnnConfig } from './cnn.js';
 import { tf } from './tf.js';
+import { loadStateDictIntoCnn, pyreflectStateDictMetadata, stateDictFromCnn } from './torch-state.js';
 
 /** `config.json` of a saved model folder. */
 export interface ModelFolderConfig {
@@ -16,6 +20,17 @@ export interface ModelFolderConfig {
   version: 1;
   /** reflectkit version that wrote it. */
   library: string;
+  /**
+   * The model's id (a UUID unless the caller chose one): the name of its `.pth` and of its folder on the
+   * Hub (`models/{modelId}/`), as pyreflect's `model_id`. Absent in folders written before 0.2.
+   */
+  modelId?: string;
+  /**
+   * The file holding the weights: `{modelId}.pth` (pyreflect's state_dict, which its `CNN(layers)` loads)
+   * for the dense head, `weights.bin` (float32 in `weights` order) for the bottleneck head. Absent means
+   * `weights.bin`.
+   */
+  weightsFile?: string;
   /** The architecture (rebuilds the model). */
   model: CnnConfig;
   /** Names and shapes of the weights in `weights.bin`, in order. */
@@ -31,10 +46,15 @@ export interface ModelFolderConfig {
   files?: Record<string, { bytes: number; sha256: string }>;
 }
 
+/** A model id: letters, digits, `.`, `_`, `-`, starting with a letter or digit, at most 128 characters (a file and Hub folder name). */
+export const MODEL_ID = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 const configSchema = z.object({
   format: z.literal('reflectkit-model'),
   version: z.literal(1),
   library: z.string(),
+  modelId: z.string().regex(MODEL_ID).optional(),
+  weightsFile: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\.(pth|bin)$/).optional(),
   model: cnnConfigSchema,
   weights: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().min(0)) })),
   history: z.unknown().optional(),
@@ -45,6 +65,8 @@ const configSchema = z.object({
 const CONFIG = 'config.json';
 const WEIGHTS = 'weights.bin';
 const SCALER = 'scaler.json';
+/** pyreflect's stats file name, in its pickled `{nr: {x, y}, sld: {x, y}}` layout. */
+const PYREFLECT_STATS = 'normalization_stat.npy';
 
 const TRAINING_FILES = ['nr_train.npy', 'sld_train.npy'] as const;
 
@@ -52,20 +74,52 @@ function digest(bytes: Uint8Array): { bytes: number; sha256: string } {
   return { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
+/** Size and SHA-256 of a file, read as a stream (a 592 MiB `.pth` is never held twice). */
+async function fileDigest(path: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).byteLength;
+    }
+  } catch (error) {
+    throw new ReflectkitError('CHECKPOINT_INVALID', `${path} is missing or unreadable`, { path, expected: 'a file of the model folder', cause: error });
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/** Options of {@link saveBundle}. */
+export interface SaveBundleOptions {
+  /** Training history, stored in `config.json`. */
+  history?: TrainingHistory;
+  /** Anything else worth keeping (training settings, Q grid, generator physics, backend). `info.steps` sets BatchNorm's `num_batches_tracked` in the `.pth`. */
+  info?: Record<string, unknown>;
+  /** Training data copied in as `nr_train.npy` / `sld_train.npy`. */
+  trainingData?: { nr: string; sld: string };
+  /** The model id (default: the folder's current id when it has one, else a new UUID). */
+  modelId?: string;
+}
+
 /**
- * Saves a trained model as a folder (a bundle): `weights.bin` (float32, the model's weights in order,
- * BatchNorm statistics included), `scaler.json` (the normalisation), optionally the training data
- * (`nr_train.npy`, `sld_train.npy`, copied from `trainingData`), and `config.json` (architecture, weight
- * shapes, history, `info`, and the size and SHA-256 of every other file). Everything is written into a
- * staging folder first, then moved into `dir` with `config.json` last, so `dir` never holds a config that
- * describes files it does not have; {@link loadBundle} checks the sizes and hashes.
+ * Saves a trained model as a folder (a bundle). Files:
+ * - the weights: `{modelId}.pth` for the dense head (pyreflect's state_dict: `CNN(layers).load_state_dict`
+ *   loads it as it is, and it is the file the Hub bundle names), else `weights.bin` (float32, the weights in
+ *   order, BatchNorm statistics included);
+ * - `scaler.json` (the normalisation) and `normalization_stat.npy` (the same in pyreflect's pickled layout);
+ * - optionally the training data (`nr_train.npy`, `sld_train.npy`, copied from `trainingData`);
+ * - `config.json`: model id, architecture, weight shapes, history, `info`, and the size and SHA-256 of every
+ *   other file.
+ *
+ * Everything is written into a staging folder first, then moved into `dir` with `config.json` last, so
+ * `dir` never holds a config that describes files it does not have; {@link loadBundle} checks the sizes
+ * and hashes.
  */
-export async function saveBundle(
-  dir: string,
-  cnn: Cnn,
-  scaler: NrSldScaler,
-  extra: { history?: TrainingHistory; info?: Record<string, unknown>; trainingData?: { nr: string; sld: string } } = {},
-): Promise<void> {
+export async function saveBundle(dir: string, cnn: Cnn, scaler: NrSldScaler, extra: SaveBundleOptions = {}): Promise<ModelFolderConfig> {
+  const modelId = extra.modelId ?? (await existingModelId(dir)) ?? randomUUID();
+  if (!MODEL_ID.test(modelId)) {
+    throw new ReflectkitError('INVALID_ID', `model id ${JSON.stringify(modelId.slice(0, 64))}`, { path: 'modelId', expected: 'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 128 characters, no ".."' });
+  }
   const staging = `${dir}.partial`;
   try {
     await rm(staging, { recursive: true, force: true });
@@ -73,34 +127,48 @@ export async function saveBundle(
   } catch (error) {
     throw ioError('create', staging, error);
   }
-  const values = await Promise.all(cnn.model.weights.map(async (w) => (await w.read().data()) as Float32Array));
-  const total = values.reduce((n, v) => n + v.length, 0);
-  const all = new Float32Array(total);
-  let offset = 0;
-  for (const v of values) {
-    all.set(v, offset);
-    offset += v.length;
+  const files: Record<string, { bytes: number; sha256: string }> = {};
+  const weightsFile = cnn.config.head === 'dense' ? `${modelId}.pth` : WEIGHTS;
+  if (weightsFile === WEIGHTS) {
+    const values = await Promise.all(cnn.model.weights.map(async (w) => (await w.read().data()) as Float32Array));
+    const all = new Float32Array(values.reduce((n, v) => n + v.length, 0));
+    let offset = 0;
+    for (const v of values) {
+      all.set(v, offset);
+      offset += v.length;
+    }
+    const weightBytes = new Uint8Array(all.buffer);
+    files[WEIGHTS] = digest(weightBytes);
+    await writeFileAtomic(join(staging, WEIGHTS), weightBytes);
+  } else {
+    const steps = extra.info?.steps;
+    const numBatchesTracked = typeof steps === 'number' && Number.isSafeInteger(steps) && steps >= 0 ? steps : 0;
+    await writePth(join(staging, weightsFile), await stateDictFromCnn(cnn, { numBatchesTracked }), { metadata: pyreflectStateDictMetadata(cnn.config.layers) });
+    files[weightsFile] = await fileDigest(join(staging, weightsFile));
   }
-  const weightBytes = new Uint8Array(all.buffer);
   const scalerBytes = new TextEncoder().encode(`${JSON.stringify(scaler.toJSON(), null, 2)}\n`);
-  const files: Record<string, { bytes: number; sha256: string }> = { [WEIGHTS]: digest(weightBytes), [SCALER]: digest(scalerBytes) };
-  await writeFileAtomic(join(staging, WEIGHTS), weightBytes);
+  const statsBytes = encodePickledStatsNpy(scaler.toPyreflect());
+  files[SCALER] = digest(scalerBytes);
+  files[PYREFLECT_STATS] = digest(statsBytes);
   await writeFileAtomic(join(staging, SCALER), scalerBytes);
+  await writeFileAtomic(join(staging, PYREFLECT_STATS), statsBytes);
   if (extra.trainingData !== undefined) {
     const sources = { 'nr_train.npy': extra.trainingData.nr, 'sld_train.npy': extra.trainingData.sld };
     for (const name of TRAINING_FILES) {
       try {
         await copyFile(sources[name], join(staging, name));
-        files[name] = digest(await readFile(join(staging, name)));
       } catch (error) {
         throw ioError('copy training data into', join(staging, name), error);
       }
+      files[name] = await fileDigest(join(staging, name));
     }
   }
   const config: ModelFolderConfig = {
     format: 'reflectkit-model',
     version: 1,
     library: VERSION,
+    modelId,
+    weightsFile,
     model: cnn.config,
     weights: cnn.model.weights.map((w) => ({ name: w.originalName, shape: w.shape as number[] })),
     ...(extra.history === undefined ? {} : { history: extra.history }),
@@ -116,26 +184,33 @@ export async function saveBundle(
   } catch (error) {
     throw ioError('publish model to', dir, error);
   }
+  return config;
 }
 
-/** Checks every file the config lists against its recorded size and SHA-256. */
-async function verifyFiles(dir: string, files: NonNullable<ModelFolderConfig['files']>, read: (name: string) => Promise<Buffer>): Promise<Map<string, Buffer>> {
-  const contents = new Map<string, Buffer>();
+/** The id recorded in `dir/config.json`, if there is a readable one (a re-save keeps its id). */
+async function existingModelId(dir: string): Promise<string | undefined> {
+  try {
+    const id = (JSON.parse(await readFile(join(dir, CONFIG), 'utf8')) as { modelId?: unknown }).modelId;
+    return typeof id === 'string' && MODEL_ID.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checks every file the config lists against its recorded size and SHA-256 (streamed, nothing kept). */
+async function verifyFiles(dir: string, files: NonNullable<ModelFolderConfig['files']>): Promise<void> {
   for (const [name, expected] of Object.entries(files)) {
     if (name.includes('/') || name.includes('\\') || name === '..' || name === '.') {
       throw new ReflectkitError('CHECKPOINT_INVALID', `config.json lists a file outside the folder: ${name}`, { path: join(dir, CONFIG), expected: 'plain file names' });
     }
-    const bytes = await read(name);
-    const actual = digest(bytes);
+    const actual = await fileDigest(join(dir, name));
     if (actual.bytes !== expected.bytes || actual.sha256 !== expected.sha256) {
       throw new ReflectkitError('CHECKPOINT_INVALID', `${name} does not match config.json (${actual.bytes} bytes, sha256 ${actual.sha256.slice(0, 12)}…): an interrupted save or a damaged copy`, {
         path: join(dir, name),
         expected: `${expected.bytes} bytes with sha256 ${expected.sha256.slice(0, 12)}…`,
       });
     }
-    contents.set(name, bytes);
   }
-  return contents;
 }
 
 /** A model folder loaded back. */
@@ -146,9 +221,10 @@ export interface LoadedModel {
 }
 
 /**
- * Loads a folder written by {@link saveBundle}: checks `weights.bin` and `scaler.json` against the
+ * Loads a folder written by {@link saveBundle}: checks the weights, `scaler.json` and the stats against the
  * sizes and SHA-256 recorded in `config.json` (and the training data too with `verifyTrainingData`),
- * rebuilds the architecture, checks every weight's shape, and sets the weights.
+ * rebuilds the architecture, checks every weight's shape, and sets the weights (from `{modelId}.pth`
+ * through the safe state_dict reader, or from `weights.bin`).
  *
  * @throws ReflectkitError `CHECKPOINT_INVALID` for a missing, incomplete, damaged or mismatched folder.
  */
@@ -176,13 +252,29 @@ export async function loadBundle(dir: string, options: { verifyTrainingData?: bo
   }
   const config = json as ModelFolderConfig;
   const listed = Object.entries(config.files ?? {}).filter(([name]) => options.verifyTrainingData === true || !(TRAINING_FILES as readonly string[]).includes(name));
-  const verified = await verifyFiles(dir, Object.fromEntries(listed), read);
+  await verifyFiles(dir, Object.fromEntries(listed));
   const cnn = createCnn(config.model);
+  const weightsFile = config.weightsFile ?? WEIGHTS;
+  if (weightsFile.endsWith('.pth')) {
+    try {
+      loadStateDictIntoCnn(cnn, await readPth(join(dir, weightsFile)));
+    } catch (error) {
+      cnn.model.dispose();
+      throw error;
+    }
+  } else {
+    loadWeightsBin(dir, cnn, config, await read(weightsFile));
+  }
+  const scaler = NrSldScaler.fromJSON(JSON.parse((await read(SCALER)).toString('utf8')) as ScalerStats);
+  return { cnn, scaler, config };
+}
+
+/** Sets the weights from `weights.bin` (float32, in the order and shapes `config.weights` lists). */
+function loadWeightsBin(dir: string, cnn: Cnn, config: ModelFolderConfig, bytes: Buffer): void {
   const weights = cnn.model.weights;
   if (weights.length !== config.weights.length) {
     throw new ReflectkitError('CHECKPOINT_INVALID', `${config.weights.length} weights saved for a model with ${weights.length}`, { path: join(dir, CONFIG), expected: `${weights.length} weights` });
   }
-  const bytes = verified.get(WEIGHTS) ?? (await read(WEIGHTS));
   const sizes = config.weights.map((w) => w.shape.reduce((a, b) => a * b, 1));
   const expected = sizes.reduce((a, b) => a + b, 0) * 4;
   if (bytes.byteLength !== expected) {
@@ -203,6 +295,4 @@ export async function loadBundle(dir: string, options: { verifyTrainingData?: bo
       offset += sizes[i]!;
     });
   });
-  const scaler = NrSldScaler.fromJSON(JSON.parse((verified.get(SCALER) ?? (await read(SCALER))).toString('utf8')) as ScalerStats);
-  return { cnn, scaler, config };
 }
