@@ -39,7 +39,9 @@ const ALLOWED: Record<string, string[]> = {
   eval: ['nn', 'physics', 'preprocess', 'data', 'io', 'util', 'errors'],
   // store/: history stores (io for atomic files) and the Hub (nn to export a bundle's weights as .pth).
   store: ['nn', 'io', 'preprocess', 'util', 'errors', 'version'],
-  cli: ['data', 'io', 'physics', 'sample', 'preprocess', 'nn', 'eval', 'report', 'store', 'util', 'errors', 'version'],
+  // pipeline/ composes every stage, report included (it writes the run's report).
+  pipeline: ['data', 'io', 'physics', 'sample', 'preprocess', 'nn', 'eval', 'store', 'report', 'util', 'errors', 'version'],
+  cli: ['data', 'io', 'physics', 'sample', 'preprocess', 'nn', 'eval', 'report', 'store', 'pipeline', 'util', 'errors', 'version'],
   // report/ uses only the result type of eval/ (type imports); its Node file writes through io/'s atomic files.
   report: ['eval', 'io', 'util', 'errors'],
   entry: ['*'],

@@ -29,22 +29,31 @@ function buildProgram(): Command {
 
   program
     .command('run')
-    .description('the main job: generate curves of pyreflect\'s default model, train the demo CNN, evaluate it on the test split, write report.html')
+    .description('the main job: generate curves, train the CNN, evaluate it on the test split, write report.html (a config file, or the built-in demo)')
+    .argument('[config]', "pipeline config JSON (the web interface's request body is accepted as is; see docs/pipeline.md); default: the built-in demo")
     .option('--out <dir>', 'parent folder of run folders', 'runs')
-    .addOption(new Option('--curves <n>', 'number of curves (default 1000)').argParser(integer('--curves', 20)))
-    .addOption(new Option('--epochs <n>', 'training epochs (default 6)').argParser(integer('--epochs', 1)))
-    .addOption(seed)
-    .addOption(workers)
+    .option('--resume <runDir>', 'continue an interrupted run folder (skips finished phases, training from its last checkpoint)')
+    .addOption(new Option('--curves <n>', 'number of curves (overrides the config; demo 1000)').argParser(integer('--curves', 10)))
+    .addOption(new Option('--epochs <n>', 'training epochs (overrides the config; demo 6)').argParser(integer('--epochs', 1)))
+    .addOption(new Option('--seed <s>', 'random seed (overrides the config; demo 42)').argParser(integer('--seed', 0)))
+    .addOption(new Option('--workers <k>', 'generation worker threads (default: one per core)').argParser(integer('--workers', 0)))
     .option('--backend <name>', 'tensorflow, webgpu, wasm or cpu (default: the fastest available)')
-    .option('--json', 'print progress nowhere and, as the last stdout line, {"runDir","metrics","backend","timing"}')
+    .option('--json', 'print progress nowhere and, as the last stdout line, {"runDir","modelId","metrics","backend","timing","history","hub"}')
     .option('--quiet', 'no progress output')
     .addHelpText(
       'after',
-      '\nWrites runs/run-YYYYMMDD-HHMMSS/: report.html, result.json, charts, data/ (nr_train.npy, sld_train.npy), model/.\n' +
-        'The demo sizes finish in a few minutes on 2 CPU cores (faster with @tensorflow/tfjs-node).\n\nExamples:\n  reflectkit run\n  reflectkit run --curves 5000 --epochs 20 --out /data/runs --json',
+      '\nWrites runs/run-YYYYMMDD-HHMMSS-xxxx/: pipeline.json (resolved config, seed, model id), data/ (nr_train.npy, sld_train.npy),\n' +
+        'model/ (the bundle and its checkpoints), result.json, report.html and the charts; records the run in the history\n' +
+        '(~/.reflectkit/history, or MongoDB when storage.history.mongodbUri or REFLECTKIT_MONGODB_URI is set).\n' +
+        'The demo finishes in a few minutes on 2 CPU cores (faster with @tensorflow/tfjs-node).\n\n' +
+        'Examples:\n  reflectkit run\n  reflectkit run config.json --out /data/runs --json\n  reflectkit run --curves 5000 --epochs 20\n  reflectkit run --resume runs/run-20261203-101500-1a2b      # after Ctrl-C\n\n' +
+        'config.json (the interface\'s request body; every key optional):\n' +
+        '  {"name": "Si/SiOx/Ni", "layers": [{"sld": 2.07, "thickness": 0, "roughness": 3}, ...],\n' +
+        '   "generator": {"numCurves": 5000, "layerBound": [{"i": 2, "par": "thickness", "bounds": [50, 150]}]},\n' +
+        '   "training": {"epochs": 20, "batchSize": 32, "layers": 6, "head": "bottleneck"}, "seed": 1}',
     )
-    .action(async (opts: RunFlags) => {
-      process.exitCode = await runCommand(opts);
+    .action(async (config: string | undefined, opts: RunFlags) => {
+      process.exitCode = await runCommand(config, opts);
     });
 
   program

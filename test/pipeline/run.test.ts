@@ -1,0 +1,99 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { PipelineEvent } from '../../src/pipeline/events.js';
+import { resumePipeline, runPipeline } from '../../src/pipeline/run.node.js';
+import { rejection } from '../helpers/errors.js';
+
+/** A run small enough for the suite: 80 curves, a 2-block CNN with the bottleneck head, wasm in this thread (deterministic). */
+const SMALL_RUN = {
+  name: 'pipeline test',
+  generator: { numCurves: 80, numQPoints: 64, sldOutputPoints: 96, workers: 0 },
+  training: { epochs: 3, batchSize: 16, layers: 2, kernelSize: 7, head: 'bottleneck', bottleneckChannels: 4 },
+  seed: 11,
+  backend: 'wasm',
+  storage: { history: { enabled: false } },
+};
+
+function scratch(): string {
+  return mkdtempSync(join(tmpdir(), 'reflectkit-pipeline-'));
+}
+
+describe('runPipeline', () => {
+  it('runs every phase into one run folder, with events, and returns the result', async () => {
+    const events: PipelineEvent[] = [];
+    const runDir = join(scratch(), 'run');
+    const result = await runPipeline(SMALL_RUN, { runDir, onEvent: (e) => events.push(e), trainingWorkers: 0 });
+    expect(result.runDir).toBe(runDir);
+    expect(result.metrics.testCurves).toBe(8);
+    expect(Number.isFinite(result.metrics.mse)).toBe(true);
+    expect(result.result.training.epochs).toEqual([1, 2, 3]);
+    expect(result.result.nr.q).toHaveLength(64);
+    expect(result.result.sld.predicted).toHaveLength(96);
+    expect(result.result.modelId).toBe(result.modelId);
+    const phases = events.filter((e) => e.type === 'phase').map((e) => `${e.phase}:${e.status}`);
+    expect(phases).toEqual([
+      'generate:start', 'generate:end', 'upload-data:skip', 'train:start', 'train:end', 'save:start', 'save:end',
+      'evaluate:start', 'evaluate:end', 'report:start', 'report:end', 'hub:skip', 'history:skip',
+    ]);
+    const generation = events.filter((e): e is Extract<PipelineEvent, { type: 'progress' }> => e.type === 'progress' && e.phase === 'generate');
+    expect(generation.at(-1)).toMatchObject({ done: 80, total: 80 });
+    const epochs = events.filter((e): e is Extract<PipelineEvent, { type: 'progress' }> => e.type === 'progress' && e.phase === 'train' && e.validationLoss !== undefined);
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(epochs.map((e) => e.validationLoss)).toEqual(result.result.training.validationLoss);
+    expect(events.at(-1)).toEqual({ type: 'result', result });
+    for (const name of ['pipeline.json', 'report.html', 'result.json', 'nr.png', 'sld.png', 'loss.png', 'data', 'model']) expect(readdirSync(runDir)).toContain(name);
+    const state = JSON.parse(readFileSync(join(runDir, 'pipeline.json'), 'utf8')) as { seed: number; modelId: string; done: Record<string, unknown>; config: { generator: { numCurves: number } } };
+    expect(state).toMatchObject({ seed: 11, modelId: result.modelId, config: { generator: { numCurves: 80 } } });
+    expect(Object.keys(state.done)).toEqual(['generate', 'train', 'save', 'evaluate', 'report']);
+    const bundle = JSON.parse(readFileSync(join(runDir, 'model', 'config.json'), 'utf8')) as { modelId: string; info: { pipeline: { name: string } } };
+    expect(bundle.modelId).toBe(result.modelId);
+    expect(bundle.info.pipeline.name).toBe('pipeline test');
+    // Resuming a finished run skips everything and gives the same result.
+    const again = await resumePipeline(runDir, { trainingWorkers: 0 });
+    expect(again.metrics).toEqual(result.metrics);
+  });
+
+  it('cancelled during training, resumes from the checkpoint to the same result as an uninterrupted run', async () => {
+    const root = scratch();
+    const whole = await runPipeline(SMALL_RUN, { runDir: join(root, 'whole'), trainingWorkers: 0 });
+    const controller = new AbortController();
+    const runDir = join(root, 'cancelled');
+    const error = await rejection(
+      runPipeline(SMALL_RUN, {
+        runDir,
+        signal: controller.signal,
+        trainingWorkers: 0,
+        onEvent: (e) => {
+          // Cancel in the middle of the second epoch.
+          if (e.type === 'progress' && e.phase === 'train' && e.epoch === 2 && e.done === 2 && e.loss !== undefined) controller.abort();
+        },
+      }),
+    );
+    expect(error.code).toBe('ABORTED');
+    expect(error.message).toContain('during train');
+    expect(error.path).toBe(runDir);
+    const state = JSON.parse(readFileSync(join(runDir, 'pipeline.json'), 'utf8')) as { done: Record<string, unknown> };
+    expect(Object.keys(state.done)).toEqual(['generate']);
+    expect(existsSync(join(runDir, 'model', 'checkpoints', 'latest.json'))).toBe(true);
+    expect(existsSync(join(runDir, 'model', 'config.json'))).toBe(false);
+
+    const events: PipelineEvent[] = [];
+    const resumed = await resumePipeline(runDir, { trainingWorkers: 0, onEvent: (e) => events.push(e) });
+    expect(events.filter((e) => e.type === 'phase' && e.status === 'skip').map((e) => (e as { phase: string }).phase)).toContain('generate');
+    expect(resumed.result.training.trainingLoss).toEqual(whole.result.training.trainingLoss);
+    expect(resumed.result.training.validationLoss).toEqual(whole.result.training.validationLoss);
+    expect(resumed.metrics).toEqual(whole.metrics);
+    expect(resumed.result.sld.predicted).toEqual(whole.result.sld.predicted);
+  });
+
+  it('refuses a bad config before touching the disk, and a run folder that is already a run', async () => {
+    const root = scratch();
+    const bad = await rejection(runPipeline({ ...SMALL_RUN, training: { epochs: -1 } }, { runDir: join(root, 'bad') }));
+    expect(bad).toMatchObject({ code: 'INVALID_CONFIG', path: 'training.epochs' });
+    expect(existsSync(join(root, 'bad'))).toBe(false);
+    const missing = await rejection(resumePipeline(join(root, 'nothing')));
+    expect(missing).toMatchObject({ code: 'INVALID_OPTION', path: 'runDir' });
+  });
+});
