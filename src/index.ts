@@ -93,4 +93,10 @@ export type { EvaluationMetrics, EvaluationResult, EvaluationSource, SldComparis
 export { microslabStack } from './physics/microslab.js';
 export type { Medium } from './physics/microslab.js';
 
+// pipeline configuration (runPipeline itself is in reflectkit/node)
+export { boundsAroundLayers, parsePipelineConfig } from './pipeline/config.js';
+export type { PipelineConfig, PipelineConfigInput } from './pipeline/config.js';
+export { PIPELINE_PHASES } from './pipeline/events.js';
+export type { PipelineEvent, PipelinePhase, PipelineResult } from './pipeline/events.js';
+
 export { VERSION } from './version.js';

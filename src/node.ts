@@ -22,3 +22,7 @@ export type { PngOptions, WriteReportOptions } from './report/png.node.js';
 export { NpyWriter, readNpy, readNpyHeader, writeNpy } from './io/npy-file.node.js';
 export { readPth, readPthIndex, writePth } from './io/pth-file.node.js';
 export { readMeasuredFile } from './io/measured-file.node.js';
+export { generatorOptionsOf, resumePipeline, runPipeline } from './pipeline/run.node.js';
+export type { RunPipelineOptions } from './pipeline/run.node.js';
+export { defaultHistoryDir, historyParams, historyResult } from './pipeline/stores.node.js';
+export type { PipelineHistory, PipelineHub } from './pipeline/stores.node.js';

@@ -68,7 +68,7 @@ function progressReporter(quiet: boolean): { onEvent: (event: PipelineEvent) => 
       else if (event.status === 'end') {
         stopBar();
         process.stderr.write(`✓ ${event.phase} (${event.seconds?.toFixed(1)} s)\n`);
-      } else if (event.reason !== 'no Hub target' && event.reason !== 'saveTrainingData is off') process.stderr.write(`· ${event.phase}: ${event.reason}\n`);
+      } else if (event.reason !== 'no Hub target') process.stderr.write(`· ${event.phase}: ${event.reason}\n`);
     } else if (event.type === 'log') {
       if (event.level === 'warn' || !tty || !event.message.startsWith('epoch ')) {
         stopBar();

@@ -206,8 +206,9 @@ async function continueRun(runDir: string, state: RunState, options: RunPipeline
     const files = await readTrainingFiles(dataDir);
     const generation = await readGenerationModel(dataDir);
 
-    // 2. The training data to the Hub before training, as pyreflect does (a failure is a warning: the bundle push uploads them again).
-    if (hub === null || !config.saveTrainingData) skip('upload-data', hub === null ? 'no Hub target' : 'saveTrainingData is off');
+    // 2. The training data to the Hub before training, as pyreflect does, so it survives a failed training (a
+    //    failure is a warning: the data stay in the run folder and the bundle push can carry them).
+    if (hub === null) skip('upload-data', 'no Hub target');
     else if (state.done['upload-data'] !== undefined) skip('upload-data', 'done');
     else {
       try {

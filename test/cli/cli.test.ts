@@ -109,10 +109,10 @@ describe('reflectkit run (the main job)', () => {
     expect(report.runDir.startsWith(dir)).toBe(true);
     expect(report.metrics.testCurves).toBe(6); // 10 % of 60
     expect(Number.isFinite(report.metrics.mse)).toBe(true);
-    expect(Object.keys(report.timing)).toEqual(['generation', 'training', 'evaluation', 'total']);
+    expect(Object.keys(report.timing)).toEqual(['generate', 'train', 'save', 'evaluate', 'report', 'total', 'wall']);
     expect(readdirSync(join(report.runDir, 'data')).sort()).toEqual(['generation.json', 'nr_train.npy', 'parameters.npy', 'sld_train.npy']);
     const files = readdirSync(report.runDir);
-    for (const name of ['report.html', 'result.json', 'nr.png', 'sld.png', 'loss.png', 'parity.png', 'train.json', 'model']) expect(files).toContain(name);
+    for (const name of ['report.html', 'result.json', 'nr.png', 'sld.png', 'loss.png', 'parity.png', 'pipeline.json', 'model']) expect(files).toContain(name);
     const result = JSON.parse(readFileSync(join(report.runDir, 'result.json'), 'utf8')) as { source: { kind: string }; training: { epochs: number[] } };
     expect(result.source.kind).toBe('test-split');
     expect(result.training.epochs).toEqual([1]);
