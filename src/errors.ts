@@ -95,7 +95,18 @@ export class ReflectkitError extends Error {
   }
 
   /** A plain-object form for JSON output (CLI `--json`, logs). */
-  toJSON(): { name: string; code: ReflectkitErrorCode; path: string; expected?: string; message: string } {
+  toJSON(): {
+    /** Always `'ReflectkitError'`. */
+    name: string;
+    /** The stable {@link ReflectkitErrorCode}. */
+    code: ReflectkitErrorCode;
+    /** JSON path of the offending field (`''` when not about one field). */
+    path: string;
+    /** What was expected, in words; absent when not known. */
+    expected?: string;
+    /** The full message: `CODE at path: message (expected …)`. */
+    message: string;
+  } {
     return {
       name: this.name,
       code: this.code,

@@ -16,7 +16,16 @@ export interface SimulationModel {
   /** pyreflect `layer_desc`: substrate first, incident medium last. */
   layers: readonly LayerDesc[];
   /** Q grid: log-spaced `{min, max, points}` (Å⁻¹; default 0.0081, 0.1975, 308) or explicit values. */
-  q?: { min?: number; max?: number; points?: number } | readonly number[];
+  q?:
+    | {
+        /** Lowest Q, Å⁻¹ (default 0.0081). */
+        min?: number;
+        /** Highest Q, Å⁻¹ (default 0.1975). */
+        max?: number;
+        /** Number of log-spaced points (default 308). */
+        points?: number;
+      }
+    | readonly number[];
   /** Relative resolution dQ/Q, FWHM (default 0.0294855); 0 disables smearing. */
   qResolution?: number;
   /** Background added after smearing (default 0). */

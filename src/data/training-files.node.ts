@@ -12,7 +12,9 @@ export interface TrainingFiles {
   nr: NrArray;
   /** `(N, 2, P)` float32. */
   sld: SldArray;
+  /** Path of the reflectivity file read, `<dir>/nr_train.npy`. */
   nrPath: string;
+  /** Path of the SLD file read, `<dir>/sld_train.npy`. */
   sldPath: string;
 }
 

@@ -6,8 +6,26 @@ import type { EvaluationResult } from './result.js';
 
 /** What {@link evaluate} evaluates: a dataset's test split, or a measured curve. */
 export type EvaluationInput =
-  | { kind: 'test-split'; nr: NrArray; sld: SldArray; testRows: ArrayLike<number>; options: EvaluateOptions }
-  | { kind: 'measured'; curve: MeasuredInput; options: EvaluateMeasuredOptions };
+  | {
+      /** Evaluate on the test split of a synthetic dataset (`evaluateTestSplit`). */
+      kind: 'test-split';
+      /** The whole dataset's reflectivity curves, `(N, 2, Q)`: Q (Å⁻¹) and R. */
+      nr: NrArray;
+      /** The whole dataset's SLD profiles, `(N, 2, P)`: z (Å) and SLD (10⁻⁶ Å⁻²). */
+      sld: SldArray;
+      /** Row indices of the test split (from `splitIndices(...).test`). */
+      testRows: ArrayLike<number>;
+      /** Backend, model id, history, physics, example row. */
+      options: EvaluateOptions;
+    }
+  | {
+      /** Evaluate on one measured curve (`evaluateMeasured`). */
+      kind: 'measured';
+      /** The measured curve: Q (Å⁻¹), R, optional dR and dQ. */
+      curve: MeasuredInput;
+      /** Backend, model id, history, physics, Q grid. */
+      options: EvaluateMeasuredOptions;
+    };
 
 /**
  * The one entry point of evaluation, returning the {@link EvaluationResult} pyreflect's interface returned,

@@ -11,10 +11,15 @@ import type { EvaluationResult } from './result.js';
 
 /** A measured curve: Q (Å⁻¹), R, and optionally dR (1 σ) and the resolution dQ (1 σ, Å⁻¹). */
 export interface MeasuredInput {
+  /** Q of each point, Å⁻¹, > 0, non-decreasing; length M. */
   q: ArrayLike<number>;
+  /** Measured reflectivity R at each Q (unitless); length M. */
   r: ArrayLike<number>;
+  /** 1-σ uncertainty of R; length M (null or absent: none, χ² falls back to log10 differences). */
   dr?: ArrayLike<number> | null;
+  /** 1-σ Q resolution of each point, Å⁻¹; length M (null or absent: the physics' `qResolution`). */
   dqSigma?: ArrayLike<number> | null;
+  /** File name or label, recorded in the result's `source`. */
   label?: string;
 }
 
@@ -22,14 +27,18 @@ export interface MeasuredInput {
 export interface EvaluateMeasuredOptions {
   /** The model's Q grid, Å⁻¹ (the grid of its training curves), length = the model's input points. */
   modelQ: ArrayLike<number>;
+  /** The backend that runs the model (recorded in the result). */
   backend: string;
+  /** Model id or name (recorded; default null). */
   modelId?: string | null;
+  /** Training history to include (the result's `training`). */
   history?: TrainingHistory;
   /**
    * Physics of the NR computed back: media (default: estimated from the predicted profile's ends), scale,
    * background; `qResolution` is used only when the data carry no dQ.
    */
   physics?: EvaluationPhysics;
+  /** Clock in milliseconds (default `performance.now`). */
   now?: () => number;
 }
 

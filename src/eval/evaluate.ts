@@ -12,11 +12,13 @@ import type { EvaluationResult } from './result.js';
 export interface EvaluationPhysics {
   /** dQ/Q FWHM (default 0.0294855, the generator's). */
   qResolution?: number;
-  /** Scale and background of the generator (defaults 1 and 0). */
+  /** The generator's scale, multiplying R + background (default 1). */
   scale?: number;
+  /** The generator's background, added to the smeared R before scaling (default 0). */
   background?: number;
-  /** Backing (substrate) and fronting (air) media of the layer model, when fixed; else estimated from each profile's ends. */
+  /** Backing (substrate, layer 0) medium of the layer model when fixed: SLD in 10⁻⁶ Å⁻² or a {@link Medium}; else estimated from each profile's substrate end. */
   backing?: number | Medium;
+  /** Fronting (incident, last layer) medium when fixed: SLD in 10⁻⁶ Å⁻² or a {@link Medium}; else estimated from each profile's fronting end. */
   fronting?: number | Medium;
 }
 
@@ -176,10 +178,27 @@ export function evaluateTestSplit(
 
 /** What {@link physicsFromGenerator} reads of a generator model (`generation.json`'s `model`). */
 export interface GeneratorPhysicsSource {
-  layers: ReadonlyArray<{ sld: number; isld?: number }>;
-  bounds: ReadonlyArray<{ i: number; par: string; bounds: readonly [number, number] | number[] }>;
+  /** The layer model (`layer_desc`), substrate first, incident medium last; only the SLDs are read. */
+  layers: ReadonlyArray<{
+    /** Real SLD, 10⁻⁶ Å⁻². */
+    sld: number;
+    /** Imaginary SLD, 10⁻⁶ Å⁻² (default 0). */
+    isld?: number;
+  }>;
+  /** The sampled parameters (`layer_bound`); a medium whose SLD is sampled over a non-zero range is not fixed. */
+  bounds: ReadonlyArray<{
+    /** Layer index (0 = substrate). */
+    i: number;
+    /** Parameter name (`sld`, `isld`, `thickness`, `roughness`). */
+    par: string;
+    /** `[lo, hi]`, in the parameter's units (SLD 10⁻⁶ Å⁻², thickness and roughness Å). */
+    bounds: readonly [number, number] | number[];
+  }>;
+  /** dQ/Q FWHM the curves were smeared with (default 0.0294855). */
   qResolution?: number;
+  /** The generator's scale (default 1). */
   scale?: number;
+  /** The generator's background (default 0). */
   background?: number;
 }
 

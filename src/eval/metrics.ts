@@ -44,6 +44,9 @@ function summary(s: Sums): { mse: number; mae: number; r2: number } {
  * each per curve. R² here is 1 − SS_res/SS_tot of the same quantity, unlike pyreflect's interface, which
  * divided a validation loss by a variance of a different set.
  *
+ * @param predicted predicted profiles, `(N, 2, P)` flattened: z in Å, SLD in 10⁻⁶ Å⁻².
+ * @param truth true profiles, same shape and units.
+ * @param curves N, the number of profiles.
  * @param normalize maps a physical SLD to the model's normalised units.
  * @throws ReflectkitError `BAD_SHAPE` when the arrays do not hold N profiles of 2 rows.
  */
@@ -52,7 +55,17 @@ export function sldErrorMetrics(
   truth: ArrayLike<number>,
   curves: number,
   normalize: (sld: number) => number,
-): SldErrorMetrics & { perCurve: { mse: number[]; mae: number[]; r2: number[] } } {
+): SldErrorMetrics & {
+  /** The three metrics of each curve, in curve order (physical units). */
+  perCurve: {
+    /** MSE of each curve's SLD row, (10⁻⁶ Å⁻²)²; length N. */
+    mse: number[];
+    /** MAE of each curve's SLD row, 10⁻⁶ Å⁻²; length N. */
+    mae: number[];
+    /** R² of each curve's SLD row; length N. */
+    r2: number[];
+  };
+} {
   if (!Number.isSafeInteger(curves) || curves < 1 || predicted.length !== truth.length || predicted.length % (2 * curves) !== 0) {
     throw new ReflectkitError('BAD_SHAPE', `${predicted.length} predicted and ${truth.length} true values for ${curves} profiles`, {
       path: 'predicted',
@@ -127,7 +140,15 @@ export function chiSquaredData(computed: ArrayLike<number>, measured: ArrayLike<
 }
 
 /** Median and largest |R_c − R_ref|/R_ref over the points with R_ref > 0. */
-export function relativeError(computed: ArrayLike<number>, reference: ArrayLike<number>): { median: number; max: number } {
+export function relativeError(
+  computed: ArrayLike<number>,
+  reference: ArrayLike<number>,
+): {
+  /** Median relative difference (a fraction, not %); NaN when no reference point is > 0. */
+  median: number;
+  /** Largest relative difference; NaN when no reference point is > 0. */
+  max: number;
+} {
   checkPair(computed, reference, 'relativeError');
   const errors: number[] = [];
   for (let i = 0; i < computed.length; i++) {

@@ -55,9 +55,16 @@ export interface NrFromSld {
   q: Float64Array;
   /** R(Q) with resolution, scale and background applied. */
   reflectivity: Float64Array;
-  /** The fronting and backing media used, and whether they were estimated from the profile. */
-  fronting: Required<Medium> & { estimated: boolean };
-  backing: Required<Medium> & { estimated: boolean };
+  /** The fronting medium used (the one the beam comes from): SLD and isld in 10⁻⁶ Å⁻². */
+  fronting: Required<Medium> & {
+    /** True when it was estimated from the profile's fronting end (not given in the options). */
+    estimated: boolean;
+  };
+  /** The backing medium used (the substrate): SLD and isld in 10⁻⁶ Å⁻². */
+  backing: Required<Medium> & {
+    /** True when it was estimated from the profile's substrate end (not given in the options). */
+    estimated: boolean;
+  };
   /** Number of microslabs the profile was cut into. */
   slabs: number;
 }
@@ -136,7 +143,11 @@ function median(values: number[]): number {
  * end (at least the end sample). Unlike a fixed number of points, the window has a physical size, so a
  * dense profile does not reach into the film; the median ignores isolated outliers of a predicted profile.
  *
- * @param z depth, Å, ascending. @param values SLD samples, 10⁻⁶ Å⁻². @param end which end.
+ * @param z depth, Å, ascending.
+ * @param values SLD samples at each z, 10⁻⁶ Å⁻² (same length as `z`).
+ * @param end which end: `start` (index 0, the substrate side) or `end` (the last index).
+ * @param window width of the end region, Å (default 2; 0 takes the end sample alone).
+ * @returns the median SLD of that region, 10⁻⁶ Å⁻².
  */
 export function estimateMedium(z: ArrayLike<number>, values: ArrayLike<number>, end: 'start' | 'end', window = 2): number {
   const n = z.length;
@@ -269,8 +280,38 @@ const requestSchema = zod.strictObject({
   background: zod.number().optional(),
 });
 
-/** The JSON request of `reflectkit nr-from-sld`: a profile and the options of {@link computeNrFromSld} in one object. */
-export type NrFromSldRequest = zod.input<typeof requestSchema>;
+/**
+ * The JSON request of `reflectkit nr-from-sld`: a profile and the options of {@link computeNrFromSld} in one
+ * object (z in Å, SLD in 10⁻⁶ Å⁻², Q and dq in Å⁻¹). Exactly the input `requestSchema` accepts.
+ */
+export interface NrFromSldRequest {
+  /** Depth, Å, non-decreasing along the array; length n ≥ 2. */
+  z: number[];
+  /** Real SLD at each z, 10⁻⁶ Å⁻²; length n. */
+  sld: number[];
+  /** Imaginary SLD (absorption) at each z, 10⁻⁶ Å⁻²; length n (default none). */
+  isld?: number[] | undefined;
+  /** Which end of the arrays is the substrate (default `substrate-to-air`). */
+  order?: ProfileOrder | undefined;
+  /** Q points, Å⁻¹, > 0, non-decreasing. */
+  q: number[];
+  /** Relative resolution dQ/Q as FWHM (default 0.0294855); 0 disables smearing. Ignored when `dq` is given. */
+  qResolution?: number | undefined;
+  /** Resolution per Q point, Å⁻¹; same length as `q`. */
+  dq?: number[] | undefined;
+  /** Whether `dq` holds FWHM or 1-σ widths (default `sigma`); only with `dq`. */
+  dqIs?: 'fwhm' | 'sigma' | undefined;
+  /** Fronting medium: SLD in 10⁻⁶ Å⁻² or `{ sld, isld? }`; estimated from the profile when absent. */
+  fronting?: number | Medium | undefined;
+  /** Backing medium (substrate): SLD in 10⁻⁶ Å⁻² or `{ sld, isld? }`; estimated from the profile when absent. */
+  backing?: number | Medium | undefined;
+  /** Width, Å, of the end region whose median estimates a medium that is not given (default 2). */
+  mediumWindow?: number | undefined;
+  /** Multiplies the smeared curve and the background (default 1). */
+  scale?: number | undefined;
+  /** Added to the smeared curve before scaling (default 0). */
+  background?: number | undefined;
+}
 
 /**
  * Validates a `reflectkit nr-from-sld` request: `{"z", "sld", "q", "isld"?, "order"?, "qResolution"?,
@@ -279,7 +320,12 @@ export type NrFromSldRequest = zod.input<typeof requestSchema>;
  *
  * @throws ReflectkitError `INVALID_CONFIG` naming the offending field.
  */
-export function parseNrFromSldRequest(json: unknown): { profile: SldProfile; options: NrFromSldOptions } {
+export function parseNrFromSldRequest(json: unknown): {
+  /** The profile part: `z`, `sld`, `isld`, `order`. */
+  profile: SldProfile;
+  /** Everything else, the options of {@link computeNrFromSld}. */
+  options: NrFromSldOptions;
+} {
   const r = parseOrThrow(requestSchema, json, 'INVALID_CONFIG');
   if (r.dqIs !== undefined && r.dq === undefined) {
     throw new ReflectkitError('INVALID_CONFIG', 'dqIs is given without dq', { path: 'dqIs', expected: 'dq together with dqIs' });

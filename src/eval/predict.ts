@@ -7,13 +7,17 @@ import type { NrSldScaler } from '../preprocess/scaler.js';
 
 /** A trained model as inference needs it: the network and the normalisation it was trained with. */
 export interface SldPredictor {
+  /** The network: input `(N, Q, 1)` normalised log R, output `(N, 2, P)` normalised z and SLD. */
   cnn: Cnn;
+  /** The normalisation statistics the network was trained with. */
   scaler: NrSldScaler;
 }
 
 /** One curve: Q (Å⁻¹) and R on the model's Q grid. */
 export interface ReflectivityCurve {
+  /** Q, Å⁻¹; length Q (the model's input points). */
   q: ArrayLike<number>;
+  /** Reflectivity R at each Q (unitless, not log); same length as `q`. */
   r: ArrayLike<number>;
 }
 
@@ -56,7 +60,8 @@ function asCurves(input: PredictInput, points: number): NrArray {
  *
  * @param nr `(N, 2, Q)` curves (row 0 Q in Å⁻¹, row 1 R), one `(2, Q)` curve, or `{q, r}`; Q must be the
  *   model's input length (curves measured on another grid: interpolate first).
- * @param batchSize curves per forward pass (default 64; bounds memory).
+ * @param model the network and the scaler it was trained with.
+ * @param options.batchSize curves per forward pass (default 64; bounds memory).
  * @returns `(N, 2, P)` float32: row 0 z (Å, from the substrate side), row 1 SLD (10⁻⁶ Å⁻²).
  * @throws ReflectkitError `BAD_SHAPE` when the curves do not match the model's input length.
  */

@@ -27,7 +27,14 @@ export interface SldErrorMetrics {
   /** Coefficient of determination 1 − SS_res/SS_tot of the SLD channel (can be negative). */
   r2: number;
   /** The same three in the model's normalised (min-max) units, SLD channel. */
-  normalized: { mse: number; mae: number; r2: number };
+  normalized: {
+    /** Mean squared error, normalised units². */
+    mse: number;
+    /** Mean absolute error, normalised units. */
+    mae: number;
+    /** Coefficient of determination (unitless, can be negative). */
+    r2: number;
+  };
   /** Number of curves measured. */
   curves: number;
 }
@@ -37,14 +44,34 @@ export interface SldErrorMetrics {
  * over the whole test split, or null for measured data (no true SLD).
  */
 export interface EvaluationMetrics {
+  /** Mean squared error of the SLD row over the test split, (10⁻⁶ Å⁻²)²; null for measured data. */
   mse: number | null;
+  /** Mean absolute error of the SLD row over the test split, 10⁻⁶ Å⁻²; null for measured data. */
   mae: number | null;
+  /** R² of the SLD row over the test split (can be negative); null for measured data. */
   r2: number | null;
-  normalized: { mse: number; mae: number; r2: number } | null;
+  /** The same three in the model's normalised (min-max) units; null for measured data. */
+  normalized:
+    | {
+        /** Mean squared error, normalised units². */
+        mse: number;
+        /** Mean absolute error, normalised units. */
+        mae: number;
+        /** Coefficient of determination (unitless). */
+        r2: number;
+      }
+    | null;
   /** Number of curves the SLD metrics cover (0 for measured data). */
   curves: number;
   /** Per-curve metrics over the evaluated set, in the set's order (physical units; empty for measured data). */
-  perCurve: { mse: number[]; mae: number[]; r2: number[] };
+  perCurve: {
+    /** MSE of each curve's SLD row, (10⁻⁶ Å⁻²)²; length N. */
+    mse: number[];
+    /** MAE of each curve's SLD row, 10⁻⁶ Å⁻²; length N. */
+    mae: number[];
+    /** R² of each curve's SLD row; length N. */
+    r2: number[];
+  };
   /**
    * χ² of the example's computed NR against its reference: mean over Q of
    * ((log10 R_computed − log10 R_ref)/σ)², with σ = dR/(R·ln 10) when the reference has dR (measured
@@ -54,12 +81,18 @@ export interface EvaluationMetrics {
   /** Whether {@link chi2} is weighted by measured dR. */
   chi2Weighted: boolean;
   /** Median and largest relative difference |R_computed − R_ref|/R_ref of the example's NR. */
-  nrRelativeError: { median: number; max: number } | null;
+  nrRelativeError: {
+    /** Median relative difference (a fraction). */
+    median: number;
+    /** Largest relative difference (a fraction). */
+    max: number;
+  } | null;
 }
 
 /** Where the example curve came from. */
 export type EvaluationSource =
   | {
+      /** The example is a row of the synthetic test split. */
       kind: 'test-split';
       /** Row of the example in the dataset given to `evaluate`. */
       datasetIndex: number;
@@ -67,13 +100,15 @@ export type EvaluationSource =
       testCurves: number;
     }
   | {
+      /** The example is a measured curve interpolated onto the model's Q grid. */
       kind: 'measured';
       /** File name or label of the measured data. */
       label: string;
       /** Fraction of the model's Q grid outside the measured Q range (0 … 1). */
       outsideFraction: number;
-      /** Model-grid points below and above the measured range (filled by clamping, not extrapolated). */
+      /** Model-grid points below the measured range (filled by clamping, not extrapolated). */
       pointsBelow: number;
+      /** Model-grid points above the measured range (filled by clamping, not extrapolated). */
       pointsAbove: number;
     };
 
@@ -81,24 +116,38 @@ export type EvaluationSource =
 export interface EvaluationResult {
   /** Reflectivity of the example: Q (Å⁻¹), reference R (ground truth or data), R computed from the predicted SLD. */
   nr: {
+    /** Q, Å⁻¹ (the model's grid); length Q. */
     q: number[];
+    /** Reference R: the true curve of the test-split row, or the measured data on the model grid; length Q. */
     groundTruth: number[];
+    /** R computed from the predicted SLD profile (`computeNrFromSld`); length Q. */
     computed: number[];
     /** 1-σ uncertainty of the reference R, when it is measured data. */
     groundTruthError?: number[];
   };
   /** SLD profile of the example: real z (Å), true SLD (null for measured data), predicted SLD (10⁻⁶ Å⁻²). */
   sld: {
+    /** Depth, Å; length P. */
     z: number[];
+    /** True SLD at each z, 10⁻⁶ Å⁻²; null for measured data. */
     groundTruth: number[] | null;
+    /** Predicted SLD at each z, 10⁻⁶ Å⁻²; length P. */
     predicted: number[];
     /** The depth axis the model predicted for its profile (its z row, made a straight line), Å; for synthetic data `z` is the true axis. */
     predictedZ: number[];
   };
   /** Training history, as the interface: epoch numbers from 1, mean batch loss and validation loss (normalised MSE). */
-  training: { epochs: number[]; trainingLoss: number[]; validationLoss: number[] };
+  training: {
+    /** Epoch numbers, from 1. */
+    epochs: number[];
+    /** Mean training batch loss of each epoch (normalised MSE). */
+    trainingLoss: number[];
+    /** Validation loss of each epoch (normalised MSE). */
+    validationLoss: number[];
+  };
   /** 50 SLD points sampled at `floor(linspace(0, P − 1, 50))`, predicted against true (empty for measured data). */
   chi: SldComparisonPoint[];
+  /** SLD metrics over the evaluated set and the example's NR χ² and relative error. */
   metrics: EvaluationMetrics;
   /** Seconds per phase (`prediction`, `nrFromSld`, `metrics`, …, `total`). */
   timing: Record<string, number>;
@@ -106,5 +155,6 @@ export interface EvaluationResult {
   backend: string;
   /** Model id (bundle name), if known. */
   modelId: string | null;
+  /** Where the example curve came from (test split or measured data). */
   source: EvaluationSource;
 }

@@ -48,7 +48,9 @@ export async function withFileForReading<T>(path: string, use: (handle: FileHand
  */
 export class AtomicFile {
   private constructor(
+    /** Final path the file is renamed to on commit. */
     readonly path: string,
+    /** Temporary path it is written under, `${path}.<random>.partial`, next to `path`. */
     readonly temporary: string,
     private readonly handle: FileHandle,
   ) {}

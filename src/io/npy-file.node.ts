@@ -60,7 +60,9 @@ export class NpyWriter {
 
   private constructor(
     private readonly file: AtomicFile,
+    /** Element type written (`f4` float32 or `f8` float64). */
     readonly dtype: NpyDtype,
+    /** Shape of the whole array, C order, e.g. `(N, 2, Q)`. */
     readonly shape: readonly number[],
   ) {
     this.size = shape.reduce((a, b) => a * b, 1);

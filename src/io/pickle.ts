@@ -28,13 +28,17 @@ export type PickleValue =
 
 /** A Python list. */
 export interface PickleList {
+  /** Discriminant: `'list'`. */
   kind: 'list';
+  /** The elements, in order. */
   items: PickleValue[];
 }
 
 /** A Python tuple. */
 export interface PickleTuple {
+  /** Discriminant: `'tuple'`. */
   kind: 'tuple';
+  /** The elements, in order. */
   items: readonly PickleValue[];
 }
 
@@ -43,7 +47,9 @@ export type PickleKey = string | number | bigint | boolean | null;
 
 /** A Python dict (or `collections.OrderedDict`, when a handler makes one), in insertion order. */
 export interface PickleDict {
+  /** Discriminant: `'dict'`. */
   kind: 'dict';
+  /** Key → value, in insertion order. */
   entries: Map<PickleKey, PickleValue>;
   /** The class, when not a plain dict (e.g. `collections.OrderedDict`). */
   type?: string;
@@ -53,16 +59,21 @@ export interface PickleDict {
 
 /** A whitelisted global (a class or function, by name only). */
 export interface PickleGlobal {
+  /** Discriminant: `'global'`. */
   kind: 'global';
+  /** Python module, e.g. `collections` or `torch._utils`. */
   module: string;
+  /** Attribute name in that module, e.g. `OrderedDict`. */
   name: string;
 }
 
 /** What a global's handler returned: an inert description of the object Python would have built. */
 export interface PickleObject {
+  /** Discriminant: `'object'`. */
   kind: 'object';
   /** Dotted name of what it stands for, e.g. `torch.Tensor`. */
   type: string;
+  /** The handler's inert description of the object (its shape depends on `type`). */
   value: unknown;
 }
 

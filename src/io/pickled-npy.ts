@@ -8,8 +8,40 @@ import { PickleWriter, asObject, describePickleValue, tupleItems, unpickle, type
  * import `preprocess/`.
  */
 export interface PyreflectStatsLayout {
-  nr: { x: { min: number; max: number }; y: { min: number; max: number } };
-  sld: { x: { min: number; max: number }; y: { min: number; max: number } };
+  /** Ranges of the reflectivity curves `(N, 2, Q)`. */
+  nr: {
+    /** Range of row 0: Q, Å⁻¹. */
+    x: {
+      /** Smallest value. */
+      min: number;
+      /** Largest value. */
+      max: number;
+    };
+    /** Range of row 1: log10 R. */
+    y: {
+      /** Smallest value. */
+      min: number;
+      /** Largest value. */
+      max: number;
+    };
+  };
+  /** Ranges of the SLD profiles `(N, 2, P)`. */
+  sld: {
+    /** Range of row 0: z, Å. */
+    x: {
+      /** Smallest value. */
+      min: number;
+      /** Largest value. */
+      max: number;
+    };
+    /** Range of row 1: SLD, 10⁻⁶ Å⁻². */
+    y: {
+      /** Smallest value. */
+      min: number;
+      /** Largest value. */
+      max: number;
+    };
+  };
 }
 
 /**

@@ -30,12 +30,15 @@ export interface PthTensor {
   name: string;
   /** The element type in the file (values of every type come back as float32; int64 is exact up to 2^24). */
   dtype: PthDtype;
+  /** Dimensions, outermost first (e.g. `[out, in, kernel]` for a Conv1d weight); `[]` for a scalar. */
   shape: number[];
+  /** The values as float32, C order; length = product of `shape`. */
   data: Float32Array;
 }
 
 /** Values given in pieces (e.g. a transpose computed block by block), `length` elements in all. */
 export interface PthChunkedData {
+  /** Total number of elements over all pieces (= product of the tensor's shape). */
   length: number;
   /** Yields the values in C order; each piece must be a new array (it is written after it is yielded). */
   chunks(): Iterable<Float32Array>;
@@ -43,10 +46,13 @@ export interface PthChunkedData {
 
 /** A tensor to write. `int64` values must be integers (BatchNorm's `num_batches_tracked`). */
 export interface PthTensorInput {
+  /** The state_dict key, e.g. `layers.0.weight`. */
   name: string;
   /** Element type written (default `float32`). */
   dtype?: 'float32' | 'int64';
+  /** Dimensions, outermost first; `[]` for a scalar. */
   shape: readonly number[];
+  /** The values in C order, whole or in pieces; length = product of `shape`. */
   data: Float32Array | PthChunkedData;
 }
 
@@ -65,6 +71,7 @@ export interface PthWriteOptions {
 export interface PthStorageRef {
   /** Its file: `<archive>/data/<key>`. */
   key: string;
+  /** Element type of the storage (from its torch storage class). */
   dtype: PthDtype;
   /** Elements in the storage. */
   numel: number;
@@ -74,17 +81,23 @@ export interface PthStorageRef {
 
 /** A tensor as the pickle describes it: where its values are. */
 export interface PthTensorRecord {
+  /** The state_dict key, e.g. `layers.0.weight`. */
   name: string;
+  /** Element type (that of its storage). */
   dtype: PthDtype;
+  /** Dimensions, outermost first; `[]` for a scalar. */
   shape: number[];
+  /** Step per dimension, in elements (same length as `shape`). */
   stride: number[];
   /** Offset into the storage, in elements. */
   storageOffset: number;
+  /** The storage the values are read from. */
   storage: PthStorageRef;
 }
 
 /** What `data.pkl` of a state_dict holds. */
 export interface PthIndex {
+  /** The tensors, in the state_dict's order. */
   tensors: PthTensorRecord[];
   /** `_metadata`, if present (module prefix → fields). */
   metadata?: Array<[string, Record<string, number>]>;

@@ -17,8 +17,11 @@ export interface AdamOptions {
 
 /** The optimizer's state: the step count and the first and second moments of each variable. */
 export interface AdamState {
+  /** Updates taken so far (t in the bias corrections). */
   step: number;
+  /** First moment of each variable, in the variables' order; each the variable's size, flattened. */
   m: Float32Array[];
+  /** Second moment of each variable, in the variables' order; each the variable's size, flattened. */
   v: Float32Array[];
 }
 
@@ -29,10 +32,15 @@ export interface AdamState {
  * in nested scopes, so temporaries never exceed about five copies of the largest variable.
  */
 export class TorchAdam {
+  /** Learning rate (default 0.001). */
   readonly learningRate: number;
+  /** Coupled L2 weight decay λ (default 0). */
   readonly weightDecay: number;
+  /** β₁, decay of the first moment (default 0.9). */
   readonly beta1: number;
+  /** β₂, decay of the second moment (default 0.999). */
   readonly beta2: number;
+  /** ε added to the denominator (default 1e-8). */
   readonly epsilon: number;
   private stepCount = 0;
   private readonly m: tf.Variable[];

@@ -18,14 +18,28 @@ export interface BackendInfo {
   /** What runs it, e.g. `wasm (XNNPACK, SIMD, 1 thread)` or `tensorflow (@tensorflow/tfjs-node-gpu)`. */
   description: string;
   /** Why the faster backends before it were not used. */
-  skipped: Array<{ name: BackendName; reason: string }>;
+  skipped: Array<{
+    /** The backend passed over. */
+    name: BackendName;
+    /** Why, in words (not installed, not in this runtime, initialisation failed, …). */
+    reason: string;
+  }>;
 }
 
 /**
  * Makes one backend available: imports its package, registers it with tfjs and says what it is.
- * Returns `undefined` (with a reason) when it cannot run here.
+ * Resolves to `{ unavailable }` (with a reason) when it cannot run here.
  */
-export type BackendLoader = () => Promise<{ description: string } | { unavailable: string }>;
+export type BackendLoader = () => Promise<
+  | {
+      /** What runs it, e.g. `wasm (XNNPACK, SIMD, 1 thread)`; becomes {@link BackendInfo.description}. */
+      description: string;
+    }
+  | {
+      /** Why the backend cannot run here, in words. */
+      unavailable: string;
+    }
+>;
 
 async function loadWasm(): Promise<{ description: string } | { unavailable: string }> {
   try {

@@ -55,6 +55,7 @@ const metaSchema = z.object({
  */
 export class FolderCheckpointStore implements CheckpointStore {
   constructor(
+    /** Folder the checkpoint folders and `latest.json` are written in (created when missing). */
     readonly dir: string,
     /** Checkpoint folders to keep (default 1: only the latest). */
     readonly keep = 1,

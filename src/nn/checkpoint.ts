@@ -3,8 +3,11 @@ import type { CnnConfig } from './cnn.js';
 
 /** Per-epoch losses, as pyreflect's interface reports them (epochs 1-based). */
 export interface TrainingHistory {
+  /** Epoch numbers, from 1; one entry per finished epoch. */
   epochs: number[];
+  /** Mean training batch loss of each epoch (MSE in normalised units). */
   trainingLoss: number[];
+  /** Validation loss of each epoch (MSE in normalised units, inference mode). */
   validationLoss: number[];
 }
 
@@ -20,12 +23,19 @@ export interface EarlyStoppingOptions {
 
 /** The trainer settings a checkpoint carries (to continue with the same ones). */
 export interface TrainerSettings {
+  /** Epochs to train in all (default 10). */
   epochs: number;
+  /** Curves per training batch (default 32). */
   batchSize: number;
+  /** Adam's learning rate (default 0.001). */
   learningRate: number;
+  /** Coupled L2 weight decay, PyTorch's `weight_decay` (default 1e-4). */
   weightDecay: number;
+  /** Seed of the shuffling and dropout streams (default 0). */
   seed: number;
+  /** Early stopping, with its defaults filled in, or null when off. */
   earlyStopping: EarlyStoppingOptions | null;
+  /** Write a checkpoint every this many epochs (0: only when paused). */
   checkpointEvery: number;
 }
 
@@ -44,14 +54,21 @@ export interface TrainingProgress {
   /** Training steps taken (the dropout schedule's step). */
   step: number;
   /** Best validation loss so far and its epoch (1-based), for early stopping. */
-  best: { epoch: number; loss: number } | null;
+  best: {
+    /** Epoch of the best validation loss, 1-based. */
+    epoch: number;
+    /** That validation loss (normalised MSE). */
+    loss: number;
+  } | null;
   /** Epochs since the best one. */
   epochsWithoutImprovement: number;
 }
 
 /** The JSON part of a checkpoint. */
 export interface CheckpointMeta {
+  /** Format tag. */
   format: 'reflectkit-checkpoint';
+  /** Format version. */
   version: 1;
   /** ISO time of saving. */
   savedAt: string;
@@ -59,7 +76,9 @@ export interface CheckpointMeta {
   model: CnnConfig;
   /** The trainer's settings. */
   settings: TrainerSettings;
+  /** Where the run stands (epoch, batch, streams, early-stopping state). */
   progress: TrainingProgress;
+  /** Per-epoch losses so far. */
   history: TrainingHistory;
   /** Shapes of the model's weights in `model.weights` order (trainable and BatchNorm statistics). */
   weightShapes: number[][];
@@ -73,6 +92,7 @@ export interface CheckpointMeta {
 
 /** A complete checkpoint: metadata, weights, optimizer state and, with early stopping, the best weights. */
 export interface TrainingSnapshot {
+  /** The JSON part: format, model configuration, settings, progress, history. */
   meta: CheckpointMeta;
   /** Values of `model.weights`, in order. */
   weights: Float32Array[];

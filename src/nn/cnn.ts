@@ -30,14 +30,28 @@ export interface CnnConfig {
   seed: number;
 }
 
+/**
+ * The zod schema of {@link CnnConfig}: a strict object (unknown keys are errors) in which every field is
+ * optional, range-checked and defaulted: `layers` 1 … 64 (12), `dropout` 0 … 0.95 (0), `kernelSize` odd
+ * 1 … 1001 (51), `inputPoints` Q and `outputPoints` P 2 … 100 000 (308, 900), `head` `dense` | `bottleneck`
+ * (`dense`), `bottleneckChannels` 1 … 256 (32), `seed` 0 … 2³² − 1 (0). {@link resolveCnnConfig} parses with it.
+ */
 export const cnnConfigSchema = z.strictObject({
+  /** Convolution blocks, integer 1 … 64 (default 12). */
   layers: z.number().int().min(1).max(64).default(12),
+  /** Dropout probability, 0 … 0.95 (default 0). */
   dropout: z.number().min(0).max(0.95).default(0),
+  /** Convolution kernel length, odd integer 1 … 1001 (default 51). */
   kernelSize: z.number().int().min(1).max(1001).refine((k) => k % 2 === 1, 'kernel size must be odd').default(51),
+  /** Points of the input curve Q, integer 2 … 100 000 (default 308). */
   inputPoints: z.number().int().min(2).max(100_000).default(308),
+  /** Points of each predicted profile row P, integer 2 … 100 000 (default 900). */
   outputPoints: z.number().int().min(2).max(100_000).default(900),
+  /** `dense` (pyreflect's head, default) or `bottleneck`. */
   head: z.enum(['dense', 'bottleneck']).default('dense'),
+  /** Channels of the bottleneck head, integer 1 … 256 (default 32). */
   bottleneckChannels: z.number().int().min(1).max(256).default(32),
+  /** Seed of the weight initialisation, integer 0 … 2³² − 1 (default 0). */
   seed: z.number().int().min(0).max(0xffffffff).default(0),
 });
 
@@ -65,7 +79,14 @@ export function channelSchedule(layers: number): Array<[number, number]> {
 }
 
 /** Trainable parameters, counted as PyTorch's `model.parameters()` (BatchNorm running stats excluded). */
-export function countParameters(config: CnnConfig): { total: number; convolution: number; head: number } {
+export function countParameters(config: CnnConfig): {
+  /** All trainable parameters: `convolution + head`. */
+  total: number;
+  /** Those of the convolution blocks (weights, biases, BatchNorm γ and β). */
+  convolution: number;
+  /** Those of the head (the optional bottleneck and the dense layer to 2·P outputs). */
+  head: number;
+} {
   const k = config.kernelSize;
   let convolution = 0;
   for (const [cin, cout] of channelSchedule(config.layers)) convolution += cin * cout * k + cout + 2 * cout;

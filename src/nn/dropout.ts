@@ -43,8 +43,11 @@ export interface SeededDropoutArgs {
  * `SpatialDropout1D`.
  */
 export class SeededDropout extends tfl.layers.Layer {
+  /** The name tfjs serialises and registers the layer under. */
   static className = 'ReflectkitSeededDropout';
+  /** Probability of dropping, in [0, 1). */
   readonly rate: number;
+  /** Whether whole channels are dropped (SpatialDropout1D) rather than single elements. */
   readonly spatial: boolean;
   private readonly schedule: DropoutSchedule;
   private readonly index: number;

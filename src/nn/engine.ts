@@ -33,9 +33,13 @@ export interface TrainingEngine {
   validationLoss(batchSize: number): Promise<number>;
   /** The model's weights (`model.weights` order). */
   getWeights(): Promise<Float32Array[]>;
+  /** Replaces the model's weights (`model.weights` order, each flattened to its variable's size), in every replica. */
   setWeights(values: Float32Array[]): Promise<void>;
+  /** Adam's step count and moments, aligned with the trainable weights (for a checkpoint). */
   getOptimizerState(): Promise<AdamState>;
+  /** Restores Adam's state saved by {@link TrainingEngine.getOptimizerState}. */
   setOptimizerState(state: AdamState): Promise<void>;
+  /** Frees the engine's tensors, optimizer and threads; the engine is unusable afterwards. */
   dispose(): Promise<void>;
 }
 

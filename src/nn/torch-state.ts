@@ -21,8 +21,11 @@ import { tf, type tfl } from './tf.js';
 
 /** A state_dict entry as pyreflect's CNN has it. */
 export interface StateDictEntry {
+  /** The state_dict key, e.g. `layers.0.weight` (Conv1d), `layers.1.running_mean` (BatchNorm), `linear1.weight`. */
   name: string;
+  /** Torch shape: Conv1d weight `[out, in, kernel]`, per-channel vectors `[channels]`, `linear1.weight` `[2·P, 256·Q]`, `[]` for a scalar. */
   shape: number[];
+  /** `int64` for BatchNorm's `num_batches_tracked`, `float32` for everything else. */
   dtype: 'float32' | 'int64';
 }
 
@@ -118,6 +121,8 @@ function weight(weights: Map<string, tfl.LayerVariable>, name: string): tfl.Laye
  * `num_batches_tracked` (which tfjs does not keep; PyTorch uses it only when momentum is None, which
  * pyreflect's is not) is `numBatchesTracked`, default 0.
  *
+ * @param options.numBatchesTracked value written for every BatchNorm's `num_batches_tracked`, integer ≥ 0 (default 0).
+ * @returns the tensors in torch's order, ready for `encodePth` / `pthChunks`.
  * @throws ReflectkitError `CHECKPOINT_INVALID` for the bottleneck head or a model not built by createCnn.
  */
 export async function stateDictFromCnn(cnn: Cnn, options: { numBatchesTracked?: number } = {}): Promise<PthTensorInput[]> {
@@ -209,7 +214,13 @@ export function cnnConfigFromStateDict(tensors: ReadonlyArray<{ name: string; sh
  * @returns the largest `num_batches_tracked` in the file (0 when absent).
  * @throws ReflectkitError `CHECKPOINT_INVALID` when the state_dict does not match the model.
  */
-export function loadStateDictIntoCnn(cnn: Cnn, tensors: readonly PthTensor[]): { numBatchesTracked: number } {
+export function loadStateDictIntoCnn(
+  cnn: Cnn,
+  tensors: readonly PthTensor[],
+): {
+  /** The largest BatchNorm `num_batches_tracked` in the file (0 when absent). */
+  numBatchesTracked: number;
+} {
   const config = cnn.config;
   checkDense(config);
   const found = cnnConfigFromStateDict(tensors);

@@ -10,16 +10,28 @@ export interface TrainConfig {
   model: Partial<Omit<CnnConfig, 'inputPoints' | 'outputPoints'>>;
   /** Optimisation. */
   training: {
+    /** Epochs to train (trainer default 10). */
     epochs?: number;
+    /** Curves per batch (trainer default 32). */
     batchSize?: number;
+    /** Adam's learning rate (trainer default 0.001). */
     learningRate?: number;
+    /** Coupled L2 weight decay (trainer default 1e-4). */
     weightDecay?: number;
+    /** Seed of the shuffling and dropout streams (trainer default 0). */
     seed?: number;
+    /** Early stopping on the validation loss (default off). */
     earlyStopping?: EarlyStoppingOptions;
+    /** Write a checkpoint every this many epochs (trainer default 0: only when paused). */
     checkpointEvery?: number;
   };
   /** Train/validation/test split. */
-  split: { seed: number; trainFraction: number };
+  split: {
+    /** Seed of the split's permutation, integer ≥ 0 (default 0). */
+    seed: number;
+    /** Fraction of the curves used for training, in (0, 1) (default 0.8; the rest split between validation and test). */
+    trainFraction: number;
+  };
   /** Floor of log10(clip(R)) (default 1e-8). */
   clipMin: number;
 }

@@ -45,9 +45,15 @@ export interface EpochEnd {
 export interface TrainResult {
   /** `completed` (all epochs), `early-stopped`, or `paused` (signal; continue with fit or a checkpoint). */
   status: 'completed' | 'early-stopped' | 'paused';
+  /** Per-epoch training and validation losses of the whole run (including epochs before a resume). */
   history: TrainingHistory;
   /** Best validation loss and its epoch (1-based), or null before the first epoch ends. */
-  best: { epoch: number; loss: number } | null;
+  best: {
+    /** Epoch of the best validation loss, 1-based. */
+    epoch: number;
+    /** That validation loss (normalised MSE). */
+    loss: number;
+  } | null;
   /** Where the last checkpoint went, if one was written. */
   checkpoint?: string;
   /** Training steps (batches) taken over the whole run. */
@@ -60,24 +66,33 @@ export interface TrainResult {
 
 /** Callbacks of a training run. */
 export interface TrainerCallbacks {
+  /** Called after every training batch. */
   onBatchEnd?: (info: BatchEnd) => void;
+  /** Called after every epoch's validation pass; training waits for a returned promise. */
   onEpochEnd?: (info: EpochEnd) => void | Promise<void>;
+  /** Called once when {@link Trainer.fit} ends (completed, early-stopped or paused). */
   onTrainEnd?: (result: TrainResult) => void;
 }
 
 /** Options of a {@link Trainer}. Defaults are the seed's: Adam lr 0.001, weight decay 0.0001, 10 epochs, batch 32. */
 export interface TrainerOptions {
+  /** Epochs to train in all, integer ≥ 1 (default 10). */
   epochs?: number;
+  /** Curves per training batch, integer ≥ 1 (default 32). */
   batchSize?: number;
+  /** Adam's learning rate, ≥ 0 (default 0.001). */
   learningRate?: number;
   /** Coupled L2 weight decay, PyTorch's `weight_decay` (default 1e-4). */
   weightDecay?: number;
   /** Seed of the shuffling and dropout streams (default 0). */
   seed?: number;
+  /** Stop when the validation loss stops improving (default: off). */
   earlyStopping?: EarlyStoppingOptions;
   /** Write a checkpoint every this many epochs (0: only when paused). Needs `checkpointStore`. */
   checkpointEvery?: number;
+  /** Where checkpoints are written (none by default: nothing is saved). */
   checkpointStore?: CheckpointStore;
+  /** Progress callbacks (per batch, per epoch, at the end). */
   callbacks?: TrainerCallbacks;
   /** Pauses after the current batch, writing a checkpoint when a store is set. */
   signal?: AbortSignal;
@@ -133,7 +148,9 @@ function resolveSettings(options: TrainerOptions): TrainerSettings {
  * losses as one that never stopped, on the same backend.
  */
 export class Trainer {
+  /** The model being trained. */
   readonly cnn: Cnn;
+  /** The validated settings, with defaults filled in. */
   readonly settings: TrainerSettings;
   private readonly options: TrainerOptions;
   private readonly engine: TrainingEngine;

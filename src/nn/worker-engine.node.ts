@@ -93,6 +93,7 @@ export class WorkerEngine implements TrainingEngine {
   constructor(
     private readonly cnn: Cnn,
     private readonly adam: { learningRate: number; weightDecay: number; dropoutSeed: number },
+    /** Number of replica threads, each training on its shard of every batch. */
     readonly workers: number,
   ) {
     this.description = `${workers} worker thread${workers === 1 ? '' : 's'} (data-parallel, ${tf.getBackend()})`;

@@ -212,12 +212,21 @@ export function resampledProfile(
 /**
  * The whole smooth profile on refl1d's grid (every point), for inspection and tests.
  *
- * @returns z (Å) and ρ (10⁻⁶ Å⁻²), each of the grid's length.
+ * @param stack - A prepared slab stack ({@link prepareStack}): index 0 substrate, last the incident medium.
+ * @param dz - Grid step, Å (default {@link PROFILE_DZ}, refl1d's 0.1 Å).
+ * @returns z (Å), ρ and irho (10⁻⁶ Å⁻²), each of the grid's length.
  */
 export function smoothProfile(
   stack: PreparedStack,
   dz: number = PROFILE_DZ,
-): { z: Float64Array; rho: Float64Array; irho: Float64Array } {
+): {
+  /** Grid positions, Å, increasing from below the substrate interface (z = 0) toward the incident medium; length = the grid's. */
+  z: Float64Array;
+  /** Real SLD ρ at each z, 10⁻⁶ Å⁻²; same length as `z`. */
+  rho: Float64Array;
+  /** Imaginary (absorption) SLD at each z, 10⁻⁶ Å⁻² (built from |irho| + 1e-30); same length as `z`. */
+  irho: Float64Array;
+} {
   const offsets = new Float64Array(stack.count);
   const interfaces = interfaceOffsets(stack, offsets);
   const grid = profileGrid(offsets, stack.sigma, interfaces, dz);

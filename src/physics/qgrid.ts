@@ -25,7 +25,21 @@ export function logspaceQ(qMin: number, qMax: number, count: number): Float64Arr
 }
 
 /** pyreflect's default Q grid: logspace(log10(0.0081), log10(0.1975), 308), Å⁻¹. */
-export const DEFAULT_Q_GRID = { qMin: 0.0081, qMax: 0.1975, numQ: 308 } as const;
+export const DEFAULT_Q_GRID = {
+  /** Lowest Q, Å⁻¹. */
+  qMin: 0.0081,
+  /** Highest Q, Å⁻¹. */
+  qMax: 0.1975,
+  /** Number of log-spaced Q points. */
+  numQ: 308,
+} as const;
 
 /** The Q grid of pyreflect's legacy 5-film-layer model, Å⁻¹. */
-export const LEGACY_Q_GRID = { qMin: 0.008101436040354381, qMax: 0.1975709062238298, numQ: 308 } as const;
+export const LEGACY_Q_GRID = {
+  /** Lowest Q, Å⁻¹. */
+  qMin: 0.008101436040354381,
+  /** Highest Q, Å⁻¹. */
+  qMax: 0.1975709062238298,
+  /** Number of log-spaced Q points. */
+  numQ: 308,
+} as const;

@@ -6,13 +6,17 @@ import { compose, identity, log10Clip, minMax, type AxisRange, type Transform } 
 
 /** Min and max of the two rows of a curve array: x (Q or z) and y (R after the log, or SLD). */
 export interface CurveStats {
+  /** Range of row 0: Q (Å⁻¹) for NR, z (Å) for SLD. */
   x: AxisRange;
+  /** Range of row 1: log10 R (after clipping; R itself when `logNr` is false) for NR, SLD (10⁻⁶ Å⁻²) for SLD. */
   y: AxisRange;
 }
 
 /** pyreflect's normalisation stats layout (its `normalization_stat.npy` dict). */
 export interface PyreflectStats {
+  /** Ranges of the reflectivity curves `(N, 2, Q)`: Q and (log10) R. */
   nr: CurveStats;
+  /** Ranges of the SLD profiles `(N, 2, P)`: z and SLD. */
   sld: CurveStats;
 }
 
@@ -89,6 +93,7 @@ export class NrSldScaler {
   private readonly sldX: Transform;
   private readonly sldY: Transform;
 
+  /** @param stats - The fitted statistics, as saved in a model folder's scaler JSON. */
   private constructor(readonly stats: ScalerStats) {
     const log = stats.logNr ? log10Clip(stats.clipMin) : identity;
     this.nrX = minMax(stats.nr.x);
@@ -100,6 +105,11 @@ export class NrSldScaler {
   /**
    * Fits the statistics on `rows` of a dataset (default: all rows).
    *
+   * @param nr reflectivity curves `(N, 2, Q)`: Q (Å⁻¹) and R.
+   * @param sld SLD profiles `(N, 2, P)`: z (Å) and SLD (10⁻⁶ Å⁻²).
+   * @param options.rows row indices to fit on, e.g. the training split (default all N).
+   * @param options.clipMin floor of R before log10 (default 1e-8, pyreflect's).
+   * @param options.logNr whether R goes through log10(clip(R)) before scaling (default true).
    * @throws ReflectkitError `BAD_SHAPE` for arrays that are not `(N, 2, L)` or hold non-finite values.
    */
   static fit(nr: NrArray, sld: SldArray, options: { rows?: ArrayLike<number>; clipMin?: number; logNr?: boolean } = {}): NrSldScaler {

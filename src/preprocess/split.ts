@@ -3,13 +3,26 @@ import { SeededRandom } from '../sample/random.js';
 
 /** Row indices of a train / validation / test split (the same rows for NR and SLD). */
 export interface SplitIndices {
+  /** Rows to train on (⌊f·N⌋ of them), in random order. */
   train: Uint32Array;
+  /** Rows for the per-epoch validation loss. */
   validation: Uint32Array;
+  /** Rows held out for the final evaluation. */
   test: Uint32Array;
 }
 
 /** Sizes pyreflect's split gives: train = ⌊f·N⌋, test = ⌈(N − train)/2⌉, validation = the rest. */
-export function splitSizes(total: number, trainFraction = 0.8): { train: number; validation: number; test: number } {
+export function splitSizes(
+  total: number,
+  trainFraction = 0.8,
+): {
+  /** Curves in the training part, ⌊f·N⌋. */
+  train: number;
+  /** Curves in the validation part, the rest. */
+  validation: number;
+  /** Curves in the test part, ⌈(N − train)/2⌉. */
+  test: number;
+} {
   const train = Math.floor(trainFraction * total);
   const hold = total - train;
   const test = Math.ceil(hold / 2);
@@ -20,6 +33,9 @@ export function splitSizes(total: number, trainFraction = 0.8): { train: number;
  * A seeded random split. N = 1000 gives 800/100/100, 1001 gives 800/100/101, 10 gives 8/1/1, as pyreflect
  * (sklearn) does; unlike pyreflect it is reproducible from `seed`.
  *
+ * @param total N, the number of curves.
+ * @param options.seed seed of the permutation.
+ * @param options.trainFraction fraction f of the curves to train on, in (0, 1) (default 0.8).
  * @throws ReflectkitError `INVALID_OPTION` when a part would be empty (fewer than 6 curves at 0.8) or the
  *   fraction is not in (0, 1).
  */

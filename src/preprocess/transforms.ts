@@ -22,7 +22,9 @@ export function log10Clip(min = 1e-8): Transform {
 
 /** A closed range of one axis, in that axis's units (after any earlier transform). */
 export interface AxisRange {
+  /** Lower end (maps to 0 under {@link minMax}). */
   min: number;
+  /** Upper end (maps to 1 under {@link minMax}); ≥ `min`. */
   max: number;
 }
 

@@ -51,8 +51,11 @@ export function formatSeconds(seconds: number): string {
 
 /** A log axis: its domain and the ticks with their labels. */
 export interface LogAxis {
+  /** `[lo, hi]` of the axis, both > 0, in the data's units. */
   domain: [number, number];
+  /** Tick positions, ascending, within the domain. */
   values: number[];
+  /** Label of each tick (`10⁻³`, `2×10⁻³`, or plain numbers such as `0.02` for short spans), aligned with `values`. */
   labels: string[];
 }
 

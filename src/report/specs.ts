@@ -123,8 +123,11 @@ function pairs(x: readonly number[], y: readonly number[], positive = false): Ar
 
 /** The legend labels of the reflectivity chart. */
 export const NR_LABELS = {
+  /** The reference curve of a synthetic (test-split) example. */
   groundTruth: 'Ground truth',
+  /** The reference curve of measured data, drawn as points with ±1σ error bars. */
   measured: 'Measured data (±1σ)',
+  /** R(Q) computed back from the predicted SLD profile. */
   computed: 'Computed from predicted SLD',
 } as const;
 
@@ -254,7 +257,12 @@ function optionalTitle(title: ReturnType<typeof titleOf>): { title?: { text: str
 }
 
 /** The legend labels of the SLD chart. */
-export const SLD_LABELS = { groundTruth: 'Ground truth', predicted: 'Predicted' } as const;
+export const SLD_LABELS = {
+  /** The true profile (synthetic data only). */
+  groundTruth: 'Ground truth',
+  /** The model's predicted profile. */
+  predicted: 'Predicted',
+} as const;
 
 /**
  * SLD (10⁻⁶ Å⁻²) against depth z (Å): ground truth (solid) on `sld.z` and the prediction (dashed) on the
@@ -298,7 +306,12 @@ export function sldSpec(result: Pick<EvaluationResult, 'sld'>, options: ChartOpt
 }
 
 /** The legend labels of the loss chart. */
-export const LOSS_LABELS = { training: 'Training', validation: 'Validation' } as const;
+export const LOSS_LABELS = {
+  /** Mean training batch loss per epoch. */
+  training: 'Training',
+  /** Validation loss per epoch. */
+  validation: 'Validation',
+} as const;
 
 /**
  * Training and validation loss (normalised MSE) against epoch, on a log axis. Null when there is no
@@ -398,9 +411,13 @@ export function paritySpec(result: Pick<EvaluationResult, 'chi' | 'metrics'>, op
 
 /** The four chart specs of a result; `loss` and `parity` are null when there is nothing to draw. */
 export interface ChartSpecs {
+  /** Reflectivity R against Q (Å⁻¹), log R axis: reference and computed curves. */
   nr: TopLevelSpec;
+  /** SLD (10⁻⁶ Å⁻²) against depth z (Å): ground truth and prediction. */
   sld: TopLevelSpec;
+  /** Training and validation loss (normalised MSE) against epoch; null without a finite, positive loss. */
   loss: TopLevelSpec | null;
+  /** Predicted against true SLD (10⁻⁶ Å⁻²) at the sampled `chi` points; null without them. */
   parity: TopLevelSpec | null;
 }
 

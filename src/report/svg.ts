@@ -9,9 +9,13 @@ import { textWidth } from './text-width.js';
 
 /** The SVG text of each chart; `loss` is null without a training history, `parity` without `chi` points. */
 export interface ChartSet {
+  /** SVG of the reflectivity chart, R against Q (Å⁻¹). */
   nr: string;
+  /** SVG of the SLD chart, SLD (10⁻⁶ Å⁻²) against z (Å). */
   sld: string;
+  /** SVG of the loss chart; null without a training history. */
   loss: string | null;
+  /** SVG of the predicted-against-true SLD parity chart; null without `chi` points. */
   parity: string | null;
 }
 

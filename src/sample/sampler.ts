@@ -25,11 +25,13 @@ export class ParameterSampler {
   /**
    * @param bounds parameter bounds, in column order.
    * @param total number of curves N in the run (the Latin hypercube is stratified over all of them).
-   * @param strata stream for the permutations. @param jitter stream for the uniform draws.
+   * @param strata stream for the permutations.
+   * @param jitter stream for the uniform draws.
    */
   constructor(
     bounds: readonly LayerBound[],
     readonly total: number,
+    /** `lhs` (Latin hypercube) or `uniform`; see {@link SamplingMethod}. */
     readonly method: SamplingMethod,
     strata: SeededRandom,
     private readonly jitter: SeededRandom,
