@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/python-oracle.ts', 'test/setup/tfjs-node.ts', 'test/setup/python-torch.ts'],
+    globalSetup: ['test/setup/python-oracle.ts', 'test/setup/tfjs-node.ts', 'test/setup/python-torch.ts', 'test/setup/ferretdb.ts'],
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 600_000,

@@ -48,7 +48,7 @@ export type { GeneratedChunk, RunOptions } from './data/generator.js';
 export { resolveGeneratorModel, validateQArray } from './data/generator-options.js';
 export { simulateModel } from './data/simulate.js';
 export type { SimulationModel, SimulationOutput } from './data/simulate.js';
-export type { GenerationProgress, GeneratorOptions, ResolvedGeneratorModel } from './data/generator-options.js';
+export type { GenerationProgress, GeneratorOptions, QArrayRules, ResolvedGeneratorModel } from './data/generator-options.js';
 
 // io
 export { decodeNpy, encodeNpy, encodeNpyHeader, parseNpyHeader } from './io/npy.js';

@@ -10,7 +10,8 @@ export { FolderCheckpointStore, loadCheckpoint } from './nn/checkpoint-store.nod
 export { NODE_LOADERS, availableMemory, loadDawnWebGpu, loadNativeTensorflow, useNodeBackend } from './nn/backend-node.node.js';
 export { loadBundle, saveBundle } from './nn/model-folder.node.js';
 export { WorkerEngine, workerEngine } from './nn/worker-engine.node.js';
-export type { LoadedModel, ModelFolderConfig } from './nn/model-folder.node.js';
+export type { LoadedModel, ModelFolderConfig, SaveBundleOptions } from './nn/model-folder.node.js';
+export { MODEL_ID } from './nn/model-folder.node.js';
 export { readTrainingFiles } from './data/training-files.node.js';
 export type { TrainingFiles } from './data/training-files.node.js';
 export { ReflectivityDataGenerator } from './data/node-generator.node.js';

@@ -6,6 +6,8 @@ import { nrFromSldCommand } from './nr-from-sld.js';
 import { predictCommand, type PredictFlags } from './predict.js';
 import { runCommand, type RunFlags } from './run.js';
 import { exportPthCommand, importPthCommand, type ExportPthFlags, type ImportPthFlags } from './pth.js';
+import { registerHistoryCommands } from './history.js';
+import { registerHubCommands } from './hub.js';
 import { trainCommand, type TrainFlags } from './train.js';
 
 function integer(name: string, min: number) {
@@ -180,6 +182,9 @@ function buildProgram(): Command {
     .action(async (file: string, opts: ImportPthFlags) => {
       process.exitCode = await importPthCommand(file, opts);
     });
+
+  registerHistoryCommands(program);
+  registerHubCommands(program);
 
   return program;
 }

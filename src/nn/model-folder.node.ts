@@ -16,7 +16,9 @@ import { loadStateDictIntoCnn, pyreflectStateDictMetadata, stateDictFromCnn } fr
 
 /** `config.json` of a saved model folder. */
 export interface ModelFolderConfig {
+  /** Always `reflectkit-model`. */
   format: 'reflectkit-model';
+  /** Layout version, 1. */
   version: 1;
   /** reflectkit version that wrote it. */
   library: string;
@@ -34,7 +36,12 @@ export interface ModelFolderConfig {
   /** The architecture (rebuilds the model). */
   model: CnnConfig;
   /** Names and shapes of the weights in `weights.bin`, in order. */
-  weights: Array<{ name: string; shape: number[] }>;
+  weights: Array<{
+    /** tfjs weight name (`block0_conv/kernel`, …). */
+    name: string;
+    /** Its shape. */
+    shape: number[];
+  }>;
   /** Training history, if trained here. */
   history?: TrainingHistory;
   /** Anything else worth keeping (training settings, data paths, backend). */
@@ -43,7 +50,12 @@ export interface ModelFolderConfig {
    * Size and SHA-256 of every other file of the folder, written last with this config: a folder whose files
    * do not match (a save interrupted between renames, a truncated copy) is refused on load.
    */
-  files?: Record<string, { bytes: number; sha256: string }>;
+  files?: Record<string, {
+    /** Size, bytes. */
+    bytes: number;
+    /** SHA-256, lowercase hex. */
+    sha256: string;
+  }>;
 }
 
 /** A model id: letters, digits, `.`, `_`, `-`, starting with a letter or digit, at most 128 characters (a file and Hub folder name). */
@@ -215,8 +227,11 @@ async function verifyFiles(dir: string, files: NonNullable<ModelFolderConfig['fi
 
 /** A model folder loaded back. */
 export interface LoadedModel {
+  /** The model, weights set. */
   cnn: Cnn;
+  /** The normalisation it was trained with. */
   scaler: NrSldScaler;
+  /** The folder's `config.json`. */
   config: ModelFolderConfig;
 }
 

@@ -12,15 +12,28 @@ import { parseOrThrow } from '../util/zod-errors.js';
  * `training` for training and architecture, `preprocessing` for the transforms), not in both.
  */
 export interface PipelineConfigInput {
+  /** The run's name (≤ 80 characters; `""` or null: none). */
   name?: string | null;
-  layers?: Array<Partial<LayerDesc> & { sld: number }>;
+  /** Layer model, substrate first, air last: the interface's FilmLayer list (`name`, `sld` in 10⁻⁶ Å⁻², `isld`, `thickness` and `roughness` in Å). */
+  layers?: Array<Partial<LayerDesc> & {
+    /** Scattering length density, 10⁻⁶ Å⁻² (required). */
+    sld: number;
+  }>;
+  /** `numCurves`, `numFilmLayers`, `layerBound`, and the physics keys (`qMin`, `qMax`, `numQPoints`, `qResolution`, `scale`, `background`, `sldOutputPoints`, `sampling`, `workers`). */
   generator?: Record<string, unknown>;
+  /** `batchSize`, `epochs`, `layers`, `dropout`, and the training and architecture keys (see {@link PipelineConfig}). */
   training?: Record<string, unknown>;
+  /** `applyLogTransform`, `normalizationMethod`, `clipMin`. */
   preprocessing?: Record<string, unknown>;
+  /** Copy the training data into the bundle. */
   saveTrainingData?: boolean;
+  /** One seed for generation, split, initialisation and shuffling, an integer in [0, 2³²). */
   seed?: number;
+  /** `auto`, `tensorflow`, `webgpu`, `wasm` or `cpu`. */
   backend?: string;
+  /** `{hub, history}` targets. */
   storage?: Record<string, unknown>;
+  /** The roadmap keys at the top level (`qMin`, `learningRate`, `clipMin`, …) and the interface's other fields. */
   [roadmapKey: string]: unknown;
 }
 
@@ -30,68 +43,111 @@ export interface PipelineConfig {
   name: string | null;
   /** Layer model, substrate first, air last (the interface's `layers`); null: pyreflect's default model. */
   layers: LayerDesc[] | null;
+  /** Generation: how many curves of which model, on which Q grid, with which physics. */
   generator: {
-    /** Curves to generate. */
+    /** Curves to generate (≥ 10: the split needs curves in all three parts). */
     numCurves: number;
     /** Film layers (pyreflect's `num_layers`); with neither `layers` nor `layerBound`, 5 selects the legacy model. */
     numFilmLayers: number | null;
     /** Sampled parameters; null with `layers`: bounds around the user's values ({@link boundsAroundLayers}). */
     layerBound: LayerBound[] | null;
-    /** Log-spaced Q grid, Å⁻¹ (null: the model's default). */
+    /** First Q of the log-spaced grid, Å⁻¹ (null: the model's default, 0.0081). */
     qMin: number | null;
+    /** Last Q, Å⁻¹ (null: 0.1975). */
     qMax: number | null;
+    /** Q points (null: 308). */
     numQPoints: number | null;
-    /** dQ/Q as FWHM (default 0.0294855). */
+    /** dQ/Q as FWHM (null: 0.0294855). */
     qResolution: number | null;
+    /** pyreflect's scale: R = scale·(R_smeared + background) (null: 1). */
     scale: number | null;
+    /** Background added before scaling (null: 0). */
     background: number | null;
-    /** Profile points P (the interface's `sldOutputPoints`, default 900). */
+    /** Profile points P (the interface's `sldOutputPoints`, null: 900). */
     sldOutputPoints: number | null;
+    /** Parameter sampling, `lhs` or `uniform` (null: the model's, as pyreflect). */
     sampling: 'lhs' | 'uniform' | null;
     /** Worker threads for generation (null: one per core). */
     workers: number | null;
   };
+  /** Training and architecture. */
   training: {
+    /** Curves per batch (default 32). */
     batchSize: number;
+    /** Epochs (default 10). */
     epochs: number;
-    /** Convolution blocks (pyreflect's CNN `layers`). */
+    /** Convolution blocks (pyreflect's CNN `layers`, default 12). */
     layers: number;
+    /** Dropout after odd blocks (default 0). */
     dropout: number;
+    /** Convolution length, odd (default 51, pyreflect's). */
     kernelSize: number;
     /** `dense`: pyreflect's CNN exactly; `bottleneck`: reflectkit's lighter head. */
     head: 'dense' | 'bottleneck';
+    /** Channels of the bottleneck head (default 32). */
     bottleneckChannels: number;
+    /** Adam's learning rate (default 1e-3). */
     learningRate: number;
-    /** PyTorch's coupled L2 `weight_decay`. */
+    /** PyTorch's coupled L2 `weight_decay` (default 1e-4). */
     weightDecay: number;
     /** Fraction for validation; the test split is the same size (0.1 gives pyreflect's 80/10/10). */
     validationSplit: number;
+    /** The optimizer: Adam, as pyreflect (others are refused). */
     optimizer: 'adam';
     /** Stop when the validation loss has not improved for this many epochs (null: never). */
     earlyStoppingPatience: number | null;
+    /** Checkpoint every this many epochs (default 1; 0: only when cancelled). */
     checkpointEvery: number;
     /** The interface's AE/MLP settings: recorded, unused by the NR → SLD CNN. */
     latentDim: number | null;
+    /** The interface's autoencoder epochs: recorded, unused. */
     aeEpochs: number | null;
+    /** The interface's MLP epochs: recorded, unused. */
     mlpEpochs: number | null;
   };
+  /** The transforms before training. */
   preprocessing: {
     /** log10(clip(R, clipMin)) before scaling (pyreflect: yes). */
     applyLogTransform: boolean;
+    /** Global min-max per axis (the only method implemented). */
     normalizationMethod: 'minmax';
+    /** Floor of R before the log (default 1e-8). */
     clipMin: number;
   };
-  /** Copy `nr_train.npy` / `sld_train.npy` into the model bundle (and to the Hub when set). */
+  /** Copy `nr_train.npy` / `sld_train.npy` into the model bundle. */
   saveTrainingData: boolean;
   /** Seed of generation, split, initialisation and shuffling (null: drawn and recorded). */
   seed: number | null;
   /** tfjs backend (`auto`: the fastest present). */
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  /** Where the bundle and the record go besides the run folder. */
   storage: {
-    /** Hugging Face Hub target (the token comes from `HF_TOKEN`, never from this file). */
-    hub: { repo: string; repoType: 'dataset' | 'model'; private: boolean; removeLocal: boolean } | null;
-    /** History: the user id, MongoDB (URI from here or `REFLECTKIT_MONGODB_URI`), else the embedded store's folder. */
-    history: { enabled: boolean; userId: string; mongodbUri: string | null; database: string; collection: string; dir: string | null };
+    /** Hugging Face Hub target (the token comes from `HF_TOKEN`, never from this file), or null. */
+    hub: {
+      /** `owner/name`. */
+      repo: string;
+      /** `dataset` (default, as pyreflect) or `model`. */
+      repoType: 'dataset' | 'model';
+      /** Create the repository private (default true). */
+      private: boolean;
+      /** Delete the local bundle once the Hub's copy is verified (default false). */
+      removeLocal: boolean;
+    } | null;
+    /** The run history. */
+    history: {
+      /** Record the run (default true). */
+      enabled: boolean;
+      /** Whose history (default `local`). */
+      userId: string;
+      /** MongoDB connection string (null: `REFLECTKIT_MONGODB_URI`, else the embedded store alone). */
+      mongodbUri: string | null;
+      /** MongoDB database (default `PyReflect`). */
+      database: string;
+      /** MongoDB collection (default `generations`). */
+      collection: string;
+      /** The embedded store's folder (null: `REFLECTKIT_HISTORY_DIR`, else `~/.reflectkit/history`). */
+      dir: string | null;
+    };
   };
   /** The interface's GPU choice: recorded, not used (the backend decides). */
   gpu: string | null;

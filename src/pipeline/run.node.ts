@@ -56,8 +56,14 @@ function runFolderName(date = new Date()): string {
   return `run-${stamp}-${randomUUID().slice(0, 4)}`;
 }
 
-/** The generator options a pipeline config implies (the user's layers are used, never silently replaced). */
-export function generatorOptionsOf(config: PipelineConfig, seed: number): GeneratorOptions & { numCurves: number } {
+/**
+ * The generator options a pipeline config implies (the user's layers are used, never silently replaced),
+ * with the number of curves as `numCurves`.
+ */
+export function generatorOptionsOf(config: PipelineConfig, seed: number): GeneratorOptions & {
+  /** Curves to generate. */
+  numCurves: number;
+} {
   const g = config.generator;
   const options: GeneratorOptions & { numCurves: number } = { numCurves: g.numCurves, seed };
   if (config.layers !== null) {
@@ -334,6 +340,6 @@ async function openStores(
   emit: (event: PipelineEvent) => void,
 ): Promise<{ history: PipelineHistory | null; hub: PipelineHub | null }> {
   const history = options.history !== undefined ? options.history : config.storage.history.enabled ? await openPipelineHistory(config, emit) : null;
-  const hub = options.hub !== undefined ? options.hub : config.storage.hub === null ? null : openPipelineHub(config, emit);
+  const hub = options.hub !== undefined ? options.hub : openPipelineHub(config, emit);
   return { history, hub };
 }

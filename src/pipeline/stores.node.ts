@@ -1,21 +1,39 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { EvaluationResult } from '../eval/result.js';
+import { HubStore } from '../store/hub.node.js';
+import { addToHistory, openHistoryStore } from '../store/history-sync.node.js';
 import type { PipelineConfig } from './config.js';
 import type { PipelineEvent } from './events.js';
 
-/** Where a run's history record goes: what {@link runPipeline} needs of a history store. */
+/** The history store and where a record went, as `runPipeline` needs it. */
 export interface PipelineHistory {
-  /** Records a finished run; returns its id and the store that took it. */
-  add(userId: string, entry: { name: string | null; params: Record<string, unknown>; result: Record<string, unknown> }): Promise<{ id: string; store: string }>;
+  /**
+   * Records a finished run.
+   *
+   * @returns the record's id and the store that took it (`mongodb`, `embedded`, `embedded (pending sync)`).
+   */
+  add(userId: string, entry: { name: string | null; params: Record<string, unknown>; result: Record<string, unknown> }): Promise<{
+    /** The record's id. */
+    id: string;
+    /** The store that took it. */
+    store: string;
+  }>;
+  /** Closes connections. */
   close(): Promise<void>;
 }
 
-/** What {@link runPipeline} needs of a Hub target (`HubStore` of `reflectkit/node` is one). */
+/** What `runPipeline` needs of a Hub target (`HubStore` is one). */
 export interface PipelineHub {
+  /** Uploads `nr_train.npy` and `sld_train.npy` to `models/{modelId}/`, verified. */
   uploadTrainingData(modelId: string, files: { nr: string; sld: string }, options?: { signal?: AbortSignal }): Promise<unknown>;
+  /** Uploads a bundle folder to `models/{modelId}/`, verified. */
   pushBundle(dir: string, options: { modelId?: string; removeLocal?: boolean; signal?: AbortSignal }): Promise<unknown>;
-  urls(modelId: string): { browse: string };
+  /** The folder's web page. */
+  urls(modelId: string): {
+    /** `…/tree/main/models/{modelId}`. */
+    browse: string;
+  };
 }
 
 /**
@@ -62,16 +80,41 @@ export function historyResult(result: EvaluationResult, modelId: string, name: s
   };
 }
 
-/** Opens the history store a config names (MongoDB with the embedded fallback, or the embedded store). */
+/**
+ * Opens the history store a config names: MongoDB (`storage.history.mongodbUri`, else
+ * `REFLECTKIT_MONGODB_URI`) with the embedded store as its fallback, or the embedded store alone (folder
+ * `storage.history.dir`, else {@link defaultHistoryDir}). Warnings (MongoDB unreachable) become log events.
+ */
 export async function openPipelineHistory(config: PipelineConfig, emit: (event: PipelineEvent) => void): Promise<PipelineHistory> {
-  void config;
-  void emit;
-  throw new Error('not yet wired');
+  const h = config.storage.history;
+  const mongoUri = h.mongodbUri ?? process.env.REFLECTKIT_MONGODB_URI;
+  const store = openHistoryStore({
+    dir: h.dir ?? defaultHistoryDir(),
+    ...(mongoUri === undefined || mongoUri === '' ? {} : { mongoUri }),
+    database: h.database,
+    collection: h.collection,
+    onWarning: (message) => emit({ type: 'log', level: 'warn', message: `history: ${message}` }),
+  });
+  return {
+    add: async (userId, entry) => {
+      const added = await addToHistory(store, userId, entry);
+      return { id: added.record.id, store: added.store };
+    },
+    close: () => store.close(),
+  };
 }
 
-/** The Hub target a config names, with the token from `HF_TOKEN`. */
-export function openPipelineHub(config: PipelineConfig, emit: (event: PipelineEvent) => void): PipelineHub {
-  void config;
-  void emit;
-  throw new Error('not yet wired');
+/**
+ * The Hub target a config names (`storage.hub`), with the token from `HF_TOKEN`; retries and uploads are
+ * reported as log events.
+ */
+export function openPipelineHub(config: PipelineConfig, emit: (event: PipelineEvent) => void): PipelineHub | null {
+  const target = config.storage.hub;
+  if (target === null) return null;
+  return new HubStore({
+    repo: target.repo,
+    repoType: target.repoType,
+    private: target.private,
+    onLog: (message) => emit({ type: 'log', level: 'info', message: `hub: ${message}` }),
+  });
 }

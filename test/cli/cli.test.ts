@@ -10,8 +10,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'reflectkit.js');
 
 /** Runs the built command (the test command builds dist/ first). */
-function cli(args: string[], cwd = ROOT) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
+function cli(args: string[], cwd = ROOT, env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -98,7 +98,7 @@ describe('reflectkit generate', () => {
 describe('reflectkit run (the main job)', () => {
   it('runs the whole demo pipeline into a new run folder: data, model, evaluation, report', () => {
     const dir = scratch();
-    const run = cli(['run', '--out', dir, '--curves', '60', '--epochs', '1', '--json']);
+    const run = cli(['run', '--out', dir, '--curves', '60', '--epochs', '1', '--json'], ROOT, { REFLECTKIT_HISTORY_DIR: join(dir, 'history') });
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
       runDir: string;
@@ -109,13 +109,19 @@ describe('reflectkit run (the main job)', () => {
     expect(report.runDir.startsWith(dir)).toBe(true);
     expect(report.metrics.testCurves).toBe(6); // 10 % of 60
     expect(Number.isFinite(report.metrics.mse)).toBe(true);
-    expect(Object.keys(report.timing)).toEqual(['generate', 'train', 'save', 'evaluate', 'report', 'total', 'wall']);
+    expect(Object.keys(report.timing)).toEqual(['generate', 'train', 'save', 'evaluate', 'report', 'total', 'history', 'wall']);
     expect(readdirSync(join(report.runDir, 'data')).sort()).toEqual(['generation.json', 'nr_train.npy', 'parameters.npy', 'sld_train.npy']);
     const files = readdirSync(report.runDir);
     for (const name of ['report.html', 'result.json', 'nr.png', 'sld.png', 'loss.png', 'parity.png', 'pipeline.json', 'model']) expect(files).toContain(name);
     const result = JSON.parse(readFileSync(join(report.runDir, 'result.json'), 'utf8')) as { source: { kind: string }; training: { epochs: number[] } };
     expect(result.source.kind).toBe('test-split');
     expect(result.training.epochs).toEqual([1]);
+    // The run is in the history (the embedded store: no MongoDB configured).
+    const listed = cli(['history', 'list', '--dir', join(dir, 'history'), '--json']);
+    expect(listed.status, listed.stderr).toBe(0);
+    const page = JSON.parse(listed.stdout.trim()) as { items: Array<{ id: string; result: { model_id: string } }> };
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]!.result.model_id).toBe((report as unknown as { modelId: string }).modelId);
   });
   it('answers --help and --version', () => {
     expect(cli(['--help']).stdout).toContain('simulate');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PipelineEvent } from '../../src/pipeline/events.js';
 import { resumePipeline, runPipeline } from '../../src/pipeline/run.node.js';
+import { FileHistoryStore } from '../../src/store/history-files.node.js';
 import { rejection } from '../helpers/errors.js';
 
 /** A run small enough for the suite: 80 curves, a 2-block CNN with the bottleneck head, wasm in this thread (deterministic). */
@@ -32,7 +33,7 @@ describe('runPipeline', () => {
     expect(result.result.nr.q).toHaveLength(64);
     expect(result.result.sld.predicted).toHaveLength(96);
     expect(result.result.modelId).toBe(result.modelId);
-    const phases = events.filter((e) => e.type === 'phase').map((e) => `${e.phase}:${e.status}`);
+    const phases = events.filter((e): e is Extract<PipelineEvent, { type: 'phase' }> => e.type === 'phase').map((e) => `${e.phase}:${e.status}`);
     expect(phases).toEqual([
       'generate:start', 'generate:end', 'upload-data:skip', 'train:start', 'train:end', 'save:start', 'save:end',
       'evaluate:start', 'evaluate:end', 'report:start', 'report:end', 'hub:skip', 'history:skip',
@@ -86,6 +87,31 @@ describe('runPipeline', () => {
     expect(resumed.result.training.validationLoss).toEqual(whole.result.training.validationLoss);
     expect(resumed.metrics).toEqual(whole.metrics);
     expect(resumed.result.sld.predicted).toEqual(whole.result.sld.predicted);
+  });
+
+  it('records the run in the embedded history, and with MongoDB unreachable keeps it there pending sync, with a warning', async () => {
+    const root = scratch();
+    const dir = join(root, 'history');
+    const config = { ...SMALL_RUN, training: { ...SMALL_RUN.training, epochs: 1 }, storage: { history: { userId: 'alice', dir } } };
+    const first = await runPipeline(config, { runDir: join(root, 'a'), trainingWorkers: 0 });
+    expect(first.history?.store).toBe('embedded');
+    const store = new FileHistoryStore({ dir });
+    const record = await store.get('alice', first.history!.id);
+    expect(record.name).toBe('pipeline test');
+    expect(record.result.model_id).toBe(first.modelId);
+    expect((record.result.metrics as { mse: number }).mse).toBe(first.metrics.mse);
+    expect((record.params.generator as { numCurves: number }).numCurves).toBe(80);
+    const events: PipelineEvent[] = [];
+    // Nothing listens on port 9 of the loopback: MongoDB is unreachable.
+    const offline = { ...config, storage: { history: { userId: 'alice', dir, mongodbUri: 'mongodb://u:secretpw@127.0.0.1:9/?serverSelectionTimeoutMS=500' } } };
+    const second = await runPipeline(offline, { runDir: join(root, 'b'), trainingWorkers: 0, onEvent: (e) => events.push(e) });
+    expect(second.history?.store).toBe('embedded (pending sync)');
+    const warnings = events.filter((e): e is Extract<PipelineEvent, { type: 'log' }> => e.type === 'log' && e.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).not.toContain('secretpw');
+    expect(await store.isPending('alice', second.history!.id)).toBe(true);
+    expect((await store.list('alice')).items.map((r) => r.id)).toEqual([second.history!.id, first.history!.id]);
+    await store.close();
   });
 
   it('refuses a bad config before touching the disk, and a run folder that is already a run', async () => {
