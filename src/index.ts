@@ -97,6 +97,6 @@ export type { Medium } from './physics/microslab.js';
 export { boundsAroundLayers, parsePipelineConfig } from './pipeline/config.js';
 export type { PipelineConfig, PipelineConfigInput } from './pipeline/config.js';
 export { PIPELINE_PHASES } from './pipeline/events.js';
-export type { PipelineEvent, PipelinePhase, PipelineResult } from './pipeline/events.js';
+export type { PipelineEvent, PipelineLogEvent, PipelinePhase, PipelinePhaseEvent, PipelineProgressEvent, PipelineResult, PipelineResultEvent } from './pipeline/events.js';
 
 export { VERSION } from './version.js';

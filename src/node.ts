@@ -27,3 +27,15 @@ export { generatorOptionsOf, resumePipeline, runPipeline } from './pipeline/run.
 export type { RunPipelineOptions } from './pipeline/run.node.js';
 export { defaultHistoryDir, historyParams, historyResult } from './pipeline/stores.node.js';
 export type { PipelineHistory, PipelineHub } from './pipeline/stores.node.js';
+export { HubStore } from './store/hub.node.js';
+export type { HubBundleSummary, HubFileSource, HubOptions, HubPullReport, HubUploadOptions, HubUploadReport, HubUploadedFile, HubUrls, PulledFile } from './store/hub.node.js';
+export { FileHistoryStore } from './store/history-files.node.js';
+export type { FileHistoryStoreOptions } from './store/history-files.node.js';
+export { MongoHistoryStore } from './store/history-mongo.node.js';
+export type { MongoHistoryStoreOptions } from './store/history-mongo.node.js';
+export { ResilientHistoryStore, addToHistory, openHistoryStore, syncHistory } from './store/history-sync.node.js';
+export type { HistoryPlacement, HistorySyncOptions, HistorySyncReport, OpenHistoryStoreOptions, ResilientHistoryStoreOptions } from './store/history-sync.node.js';
+export { newRecordId } from './store/history.js';
+export type { HistoryEntry, HistoryListOptions, HistoryPage, HistoryRecord, HistoryStore, HistorySummary } from './store/history.js';
+export type { StoredRecordRef } from './store/history-files.node.js';
+export type { MongoInsertOutcome } from './store/history-mongo.node.js';

@@ -16,14 +16,7 @@ const TYPEDOC = join(ROOT, 'node_modules', 'typedoc', 'bin', 'typedoc');
  * Warnings still allowed while the files they come from are being documented elsewhere. Remove an entry
  * once its warnings are gone; when the list is empty, set `"treatWarningsAsErrors": true` in typedoc.json.
  */
-const PENDING: readonly RegExp[] = [
-  /defined in reflectkit\/src\/pipeline\//,
-  /defined in reflectkit\/src\/nn\/model-folder\.node\.ts/,
-  // Types a public signature uses that an entry point does not export yet.
-  /^QArrayRules, defined in reflectkit\/src\/data\/generator-options\.ts, is referenced by /,
-  /^SaveBundleOptions, defined in reflectkit\/src\/nn\/model-folder\.node\.ts, is referenced by /,
-  /^Failed to resolve link to "runPipeline" in comment for index\.PipelineEvent$/,
-];
+const PENDING: readonly RegExp[] = [];
 
 interface Build {
   code: number | null;

@@ -108,7 +108,12 @@ export interface SaveBundleOptions {
   /** Anything else worth keeping (training settings, Q grid, generator physics, backend). `info.steps` sets BatchNorm's `num_batches_tracked` in the `.pth`. */
   info?: Record<string, unknown>;
   /** Training data copied in as `nr_train.npy` / `sld_train.npy`. */
-  trainingData?: { nr: string; sld: string };
+  trainingData?: {
+    /** Path of the NR curves `.npy` file, copied as `nr_train.npy`. */
+    nr: string;
+    /** Path of the SLD profiles `.npy` file, copied as `sld_train.npy`. */
+    sld: string;
+  };
   /** The model id (default: the folder's current id when it has one, else a new UUID). */
   modelId?: string;
 }

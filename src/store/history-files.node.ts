@@ -151,7 +151,8 @@ async function makeFolder(path: string): Promise<void> {
  * users/<user>/models/<model>                               the id of the record holding this model_id (uniqueness)
  * users/<user>/pending/<id>                                 empty: the record still has to be pushed to MongoDB
  * ```
- * `<user>` and `<model>` are {@link encodeIdForFileName}; `<ms15>` is `created_at` in milliseconds, 15 digits.
+ * `<user>` and `<model>` are the ids as safe file names (`u-<id>` for lower-case ids, else `x-` and the id's bytes in
+ * lower-case base32); `<ms15>` is `created_at` in milliseconds, 15 digits.
  * Listing reads the day folders (UTC) newest first and only the page's summary files, never every record, so
  * a page costs one folder listing per day touched plus `limit` small files (about 10 ms for a page of 50
  * out of 100,000 records made over four months). Every file is written
@@ -193,7 +194,7 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   /**
-   * Stores a record made by {@link prepareRecord} as it is; `pending` marks it for {@link syncHistory}.
+   * Stores a record already validated and normalised (by `prepareRecord`) as it is; `pending` marks it for {@link syncHistory}.
    * A record id already here, or a `model_id` this user already has, is refused (`HISTORY_UNAVAILABLE` at
    * `id` / `result.model_id`).
    */

@@ -294,7 +294,7 @@ export class MongoHistoryStore implements HistoryStore {
     }
   }
 
-  /** {@inheritDoc HistoryStore.add} A record id that exists already is refused (`HISTORY_UNAVAILABLE` at `id`). */
+  /** Adds a record and returns it as stored. A record id that exists already is refused (`HISTORY_UNAVAILABLE` at `id`). */
   async add(userId: string, entry: HistoryEntry): Promise<HistoryRecord> {
     const record = prepareRecord(userId, entry);
     if ((await this.insertRecord(record)) === 'existing' && entry.id !== undefined) throw duplicateIdError(record.id, 'MongoDB');
@@ -302,7 +302,7 @@ export class MongoHistoryStore implements HistoryStore {
   }
 
   /**
-   * Inserts a record made by {@link prepareRecord} with `_id` = its id. `existing` when this user's document with
+   * Inserts a record already validated and normalised (by `prepareRecord`) with `_id` = its id. `existing` when this user's document with
    * that `_id` is there already (a retried or synced insert: never a second copy); `HISTORY_UNAVAILABLE` at
    * `result.model_id` for another record with the same model id, at `id` for another user's document.
    */

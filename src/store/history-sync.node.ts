@@ -53,7 +53,14 @@ export interface HistorySyncReport {
   /** Records MongoDB had already (same `_id`: an insert whose answer was lost, or another sync): marked synced, not copied. */
   alreadyThere: number;
   /** Records MongoDB refused (another record of the user has the same `model_id`); they stay pending. */
-  conflicts: { userId: string; id: string; message: string }[];
+  conflicts: {
+    /** The record's owner. */
+    userId: string;
+    /** The record id. */
+    id: string;
+    /** Why MongoDB refused it. */
+    message: string;
+  }[];
   /** Records still pending in the embedded store afterwards. */
   remaining: number;
 }
@@ -199,7 +206,12 @@ export class ResilientHistoryStore implements HistoryStore {
   }
 
   /** Like {@link add}, also saying where the record went: `mongodb` or `embedded (pending sync)`. */
-  async addWithPlacement(userId: string, entry: HistoryEntry): Promise<{ record: HistoryRecord; store: HistoryPlacement }> {
+  async addWithPlacement(userId: string, entry: HistoryEntry): Promise<{
+    /** The record as stored. */
+    record: HistoryRecord;
+    /** Where it went. */
+    store: HistoryPlacement;
+  }> {
     const record = prepareRecord(userId, entry);
     const remote = await this.viaMongo(() => this.mongo.insertRecord(record));
     if (remote.ok) {
@@ -210,7 +222,7 @@ export class ResilientHistoryStore implements HistoryStore {
     return { record, store: 'embedded (pending sync)' };
   }
 
-  /** {@inheritDoc HistoryStore.list} `offline: true` when only the embedded store could be read. */
+  /** One page of the user's records, newest first, without the large result fields; `offline: true` when only the embedded store could be read. */
   async list(userId: string, options?: HistoryListOptions): Promise<HistoryPage> {
     checkUserId(userId);
     const { limit } = checkListOptions(options);
@@ -311,7 +323,12 @@ export function openHistoryStore(options: OpenHistoryStoreOptions): FileHistoryS
  * Adds a record to any history store and says where it went: `mongodb`, `embedded (pending sync)` (MongoDB
  * was unreachable), or `embedded` (the store has no MongoDB).
  */
-export async function addToHistory(store: HistoryStore, userId: string, entry: HistoryEntry): Promise<{ record: HistoryRecord; store: HistoryPlacement }> {
+export async function addToHistory(store: HistoryStore, userId: string, entry: HistoryEntry): Promise<{
+  /** The record as stored. */
+  record: HistoryRecord;
+  /** Where it went. */
+  store: HistoryPlacement;
+}> {
   if (store instanceof ResilientHistoryStore) return store.addWithPlacement(userId, entry);
   const record = await store.add(userId, entry);
   return { record, store: store.kind === 'mongodb' ? 'mongodb' : 'embedded' };

@@ -10,7 +10,7 @@ import { parseOrThrow } from '../util/zod-errors.js';
 export interface HistoryRecord {
   /** 24 lowercase hex digits in ObjectId layout (4-byte creation time in seconds first, so ids sort by creation). */
   id: string;
-  /** The owner; every query is scoped by it. See {@link USER_ID_PATTERN}. */
+  /** The owner; every query is scoped by it. 1 to 128 ASCII letters, digits, `.`, `_`, `@` or `-`, starting with a letter or a digit (`USER_ID_PATTERN`). */
   user_id: string;
   /** Display name: trimmed, at most 80 characters, `null` when none. */
   name: string | null;
@@ -24,7 +24,7 @@ export interface HistoryRecord {
   result: Record<string, unknown>;
 }
 
-/** A record as listed: `result` without its large fields ({@link HEAVY_RESULT_FIELDS}), like the interface's list projection. */
+/** A record as listed: `result` without its large fields (`nr`, `sld`, `training`, `chi`: `HEAVY_RESULT_FIELDS`), like the interface's list projection. */
 export type HistorySummary = HistoryRecord;
 
 /** What {@link HistoryStore.add} takes. */
@@ -43,7 +43,7 @@ export interface HistoryEntry {
 
 /** Paging options of {@link HistoryStore.list}. */
 export interface HistoryListOptions {
-  /** Records per page: an integer from 1 to {@link HISTORY_MAX_LIMIT}; default {@link HISTORY_DEFAULT_LIMIT}. */
+  /** Records per page: an integer from 1 to 500 (`HISTORY_MAX_LIMIT`); default 50 (`HISTORY_DEFAULT_LIMIT`). */
   limit?: number;
   /** The `nextCursor` of the previous page; omitted for the first page. */
   cursor?: string;

@@ -19,7 +19,7 @@ export interface PulledFile {
   sha256: string;
 }
 
-/** What {@link pullBundleFolder} returns. */
+/** What {@link HubStore.pullBundle} returns. */
 export interface HubPullReport {
   /** The model id. */
   modelId: string;

@@ -69,7 +69,12 @@ export interface HubUploadReport {
   /** The model id (the Hub folder `models/{modelId}/`). */
   modelId: string;
   /** The commit, when the Hub reported one. */
-  commit: { oid: string; url: string } | null;
+  commit: {
+    /** The commit id (git SHA-1, hex). */
+    oid: string;
+    /** Web page of the commit. */
+    url: string;
+  } | null;
   /** Web page of the folder (`…/tree/main/models/{modelId}`). */
   browseUrl: string;
   /** The files, in the order given. */
@@ -85,7 +90,12 @@ export interface HubBundleSummary {
   /** The folder name. */
   modelId: string;
   /** Its files (not sub-folders), sorted by name, with sizes in bytes. */
-  files: Array<{ name: string; bytes: number }>;
+  files: Array<{
+    /** The file name, without the folder. */
+    name: string;
+    /** Its size, bytes. */
+    bytes: number;
+  }>;
   /** Total size, bytes. */
   bytes: number;
   /** Whether it holds `config.json` (a bundle that `HubStore.pullBundle` can fetch, not only training data). */

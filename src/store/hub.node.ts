@@ -115,7 +115,10 @@ export class HubStore {
    *
    * @throws ReflectkitError `HUB_REQUEST` without a token, or when the Hub refuses; `ABORTED`.
    */
-  async ensureRepo(options: { signal?: AbortSignal } = {}): Promise<{ created: boolean }> {
+  async ensureRepo(options: { signal?: AbortSignal } = {}): Promise<{
+    /** True when this call created it; false when it existed already. */
+    created: boolean;
+  }> {
     const token = this.#requireToken();
     const op = await this.#operation(options.signal);
     const { call } = op;
