@@ -71,9 +71,3 @@ export async function generateCommand(configPath: string | undefined, out: strin
     process.stdout.write(`${summaryLines(files)}\n`);
   }
 }
-
-/** A timestamped run folder name, e.g. `run-20261127-051203`. */
-export function runFolderName(date = new Date()): string {
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `run-${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
-}

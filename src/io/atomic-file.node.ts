@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ReflectkitError } from '../errors.js';
 
@@ -107,5 +107,25 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
   } catch (error) {
     await file.discard();
     throw error;
+  }
+}
+
+/** Whether `path` exists (any kind of entry). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Creates `dir` empty, removing whatever a previous, interrupted attempt left there (a staging folder). */
+export async function freshFolder(dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw ioError('create', dir, error);
   }
 }

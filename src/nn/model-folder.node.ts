@@ -4,7 +4,7 @@ import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ReflectkitError } from '../errors.js';
-import { ioError, writeFileAtomic } from '../io/atomic-file.node.js';
+import { freshFolder, ioError, writeFileAtomic } from '../io/atomic-file.node.js';
 import { encodePickledStatsNpy } from '../io/pickled-npy.js';
 import { readPth, writePth } from '../io/pth-file.node.js';
 import { NrSldScaler, type ScalerStats } from '../preprocess/scaler.js';
@@ -138,12 +138,7 @@ export async function saveBundle(dir: string, cnn: Cnn, scaler: NrSldScaler, ext
     throw new ReflectkitError('INVALID_ID', `model id ${JSON.stringify(modelId.slice(0, 64))}`, { path: 'modelId', expected: 'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 128 characters, no ".."' });
   }
   const staging = `${dir}.partial`;
-  try {
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(staging, { recursive: true });
-  } catch (error) {
-    throw ioError('create', staging, error);
-  }
+  await freshFolder(staging);
   const files: Record<string, { bytes: number; sha256: string }> = {};
   const weightsFile = cnn.config.head === 'dense' ? `${modelId}.pth` : WEIGHTS;
   if (weightsFile === WEIGHTS) {

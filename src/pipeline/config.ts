@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ReflectkitError } from '../errors.js';
 import type { LayerBound, LayerDesc } from '../sample/layers.js';
+import { USER_ID_PATTERN } from '../store/history.js';
+import { HUB_REPO_ID } from '../store/hub-validate.js';
 import { parseOrThrow } from '../util/zod-errors.js';
 
 /**
@@ -211,7 +213,7 @@ const preprocessingSchema = z.strictObject({
 });
 
 const hubSchema = z.strictObject({
-  repo: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,95}\/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/, 'owner/name'),
+  repo: z.string().regex(HUB_REPO_ID, 'owner/name, no ".."'),
   repoType: z.enum(['dataset', 'model']).default('dataset'),
   private: z.boolean().default(true),
   removeLocal: z.boolean().default(false),
@@ -219,7 +221,7 @@ const hubSchema = z.strictObject({
 
 const historySchema = z.strictObject({
   enabled: z.boolean().default(true),
-  userId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'letters, digits, ".", "_", "@", "-"').default('local'),
+  userId: z.string().regex(USER_ID_PATTERN, 'letters, digits, ".", "_", "@", "-"').default('local'),
   mongodbUri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// URI').nullable().default(null),
   database: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('PyReflect'),
   collection: z.string().regex(/^[A-Za-z0-9_.-]{1,120}$/).default('generations'),

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { GeneratorOptions } from '../data/generator-options.js';
 import { ReflectivityDataGenerator } from '../data/node-generator.node.js';
 import { readGenerationModel, readTrainingFiles } from '../data/training-files.node.js';
 import { ReflectkitError, isReflectkitError } from '../errors.js';
 import { evaluateTestSplit, physicsFromGenerator } from '../eval/evaluate.js';
-import { ioError, writeFileAtomic } from '../io/atomic-file.node.js';
+import { ioError, pathExists, writeFileAtomic } from '../io/atomic-file.node.js';
 import { useNodeBackend } from '../nn/backend-node.node.js';
 import { loadBundle, saveBundle } from '../nn/model-folder.node.js';
 import { splitIndices } from '../preprocess/split.js';
@@ -89,15 +89,6 @@ async function saveState(runDir: string, state: RunState): Promise<void> {
   await writeFileAtomic(join(runDir, STATE), `${JSON.stringify(state, null, 2)}\n`);
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function aborted(phase: PipelinePhase, runDir: string, cause?: unknown): ReflectkitError {
   return new ReflectkitError('ABORTED', `the run was cancelled during ${phase}; continue it with resumePipeline(${JSON.stringify(runDir)}) or reflectkit run --resume ${runDir}`, {
     path: runDir,
@@ -123,7 +114,7 @@ function aborted(phase: PipelinePhase, runDir: string, cause?: unknown): Reflect
 export async function runPipeline(config: unknown, options: RunPipelineOptions = {}): Promise<PipelineResult> {
   const resolved = parsePipelineConfig(config);
   const runDir = resolve(options.runDir ?? join(options.outDir ?? 'runs', runFolderName()));
-  if (await exists(join(runDir, STATE))) {
+  if (await pathExists(join(runDir, STATE))) {
     throw new ReflectkitError('INVALID_OPTION', `${runDir} already holds a run`, { path: 'runDir', expected: 'a new folder (use resumePipeline to continue that run)' });
   }
   try {
@@ -197,7 +188,7 @@ async function continueRun(runDir: string, state: RunState, options: RunPipeline
 
   try {
     // 1. Generate (deterministic from the seed: an interrupted generation is simply done again).
-    if (state.done.generate !== undefined && (await exists(join(dataDir, 'generation.json')))) skip('generate', 'done');
+    if (state.done.generate !== undefined && (await pathExists(join(dataDir, 'generation.json')))) skip('generate', 'done');
     else {
       const { numCurves, ...generatorOptions } = generatorOptionsOf(config, state.seed);
       await phase('generate', async () => {
@@ -228,7 +219,7 @@ async function continueRun(runDir: string, state: RunState, options: RunPipeline
     // 3–4. Train (resuming from a checkpoint) and save the bundle.
     const n = files.nr.shape[0]!;
     const split = splitIndices(n, { seed: state.seed, trainFraction: 1 - 2 * config.training.validationSplit });
-    if (state.done.save !== undefined && (await exists(join(modelDir, 'config.json')))) {
+    if (state.done.save !== undefined && (await pathExists(join(modelDir, 'config.json')))) {
       skip('train', 'done');
       skip('save', 'done');
     } else {

@@ -1,7 +1,7 @@
-import { access } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { TrainingFiles } from '../data/training-files.node.js';
+import { pathExists } from '../io/atomic-file.node.js';
 import { availableMemory } from '../nn/backend-node.node.js';
 import type { BackendInfo } from '../nn/backend.js';
 import { FolderCheckpointStore, loadCheckpoint } from '../nn/checkpoint-store.node.js';
@@ -19,15 +19,6 @@ export interface TrainedModel {
   result: TrainResult;
   /** True when training continued from a checkpoint of an earlier attempt. */
   resumed: boolean;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -66,7 +57,7 @@ export async function trainPhase(
   };
   let trainer: Trainer;
   let scaler: NrSldScaler;
-  const resumed = await exists(join(checkpointDir, 'latest.json'));
+  const resumed = await pathExists(join(checkpointDir, 'latest.json'));
   if (resumed) {
     const snapshot = await loadCheckpoint(checkpointDir);
     scaler = NrSldScaler.fromJSON((snapshot.meta.extra as { scaler: ScalerStats }).scaler);

@@ -1,8 +1,8 @@
 import type { ListFileEntry } from '@huggingface/hub';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReflectkitError } from '../errors.js';
-import { ioError } from '../io/atomic-file.node.js';
+import { freshFolder, ioError } from '../io/atomic-file.node.js';
 import { BUNDLE_CONFIG, checkTarget, parseManifest, publishFolder } from './hub-bundle.node.js';
 import type { HubOperation } from './hub-client.js';
 import { errorText, hubFailure, hubStatus, sanitizedCause } from './hub-errors.js';
@@ -108,12 +108,7 @@ export async function pullBundleFolder(op: HubOperation, modelId: string, dir: s
     throw new ReflectkitError('NOT_FOUND', `${folder} in ${op.call.repo.name} holds no bundle (no config.json${names.length > 0 ? `; only ${names.join(', ')}` : ''})`, { path: folder });
   }
   const staging = `${dir}.partial`;
-  try {
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(staging, { recursive: true });
-  } catch (error) {
-    throw ioError('create', staging, error);
-  }
+  await freshFolder(staging);
   try {
     const digests = new Map<string, FileDigest>();
     for (const entry of entries) {

@@ -1,10 +1,11 @@
 import { ReflectkitError } from '../errors.js';
+import { MODEL_ID_PATTERN } from './history.js';
 
 /** A Hub repository id `owner/name`: each part letters, digits, `.`, `_`, `-`, starting with a letter or digit, at most 96 characters, no `..`. */
 export const HUB_REPO_ID = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,95}\/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/;
 
 /** A model id as a Hub folder name (`models/{modelId}/`): letters, digits, `.`, `_`, `-`, starting with a letter or digit, at most 128 characters, no `..`. */
-export const HUB_MODEL_ID = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const HUB_MODEL_ID = MODEL_ID_PATTERN;
 
 /** Shows at most 64 characters of a rejected value. */
 function shown(value: unknown): string {
