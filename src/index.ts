@@ -76,11 +76,11 @@ export type { ColumnTextOptions, DqConvention, MeasuredCurve, MeasuredOptions, O
 
 // preprocess
 export { NrSldScaler } from './preprocess/scaler.js';
-export type { CurveStats, PyreflectStats, ScalerStats } from './preprocess/scaler.js';
+export type { CurveMoments, CurveStats, NormalizationMethod, PyreflectStats, ScalerStats } from './preprocess/scaler.js';
 export { splitIndices, splitSizes } from './preprocess/split.js';
 export type { SplitIndices } from './preprocess/split.js';
-export { compose, identity, log10Clip, minMax } from './preprocess/transforms.js';
-export type { AxisRange, Transform } from './preprocess/transforms.js';
+export { compose, identity, log10Clip, minMax, zScore } from './preprocess/transforms.js';
+export type { AxisMoments, AxisRange, Transform } from './preprocess/transforms.js';
 export { interpolateOntoGrid } from './preprocess/interpolate.js';
 export type { CurveSamples, GridInterpolation } from './preprocess/interpolate.js';
 

@@ -7,6 +7,10 @@
  */
 export { TorchAdam } from './nn/adam.js';
 export type { AdamOptions, AdamState } from './nn/adam.js';
+export { TorchSgd } from './nn/sgd.js';
+export type { SgdOptions } from './nn/sgd.js';
+export { OPTIMIZER_NAMES, createOptimizer, stateArraysPerVariable } from './nn/optimizer.js';
+export type { Optimizer, OptimizerName, OptimizerSettings, OptimizerState } from './nn/optimizer.js';
 export { BACKEND_ORDER, DEFAULT_LOADERS, currentBackend, useBackend } from './nn/backend.js';
 export type { BackendInfo, BackendLoader, BackendName } from './nn/backend.js';
 export type {

@@ -60,6 +60,13 @@ export async function exportPthCommand(flags: ExportPthFlags): Promise<number> {
     const loaded = await loadBundle(resolve(flags.model));
     const steps = (loaded.config.info as { steps?: unknown } | undefined)?.steps;
     const numBatchesTracked = flags.numBatchesTracked ?? (typeof steps === 'number' && Number.isSafeInteger(steps) && steps >= 0 ? steps : 0);
+    if (flags.statsOut !== undefined && /\.npy$/i.test(flags.statsOut) && loaded.scaler.normalization !== 'minmax') {
+      loaded.cnn.model.dispose();
+      throw new ReflectkitError('INVALID_OPTION', `the model is normalised by ${loaded.scaler.normalization}; pyreflect's normalization_stat.npy holds min-max stats only`, {
+        path: '--stats-out',
+        expected: 'a .json name (our scaler JSON) for a z-score model',
+      });
+    }
     const tensors = await stateDictFromCnn(loaded.cnn, { numBatchesTracked });
     const out = resolve(flags.out);
     await writePth(out, tensors, { metadata: pyreflectStateDictMetadata(loaded.cnn.config.layers) });

@@ -5,8 +5,10 @@ import { tf } from './tf.js';
 export interface AdamOptions {
   /** Learning rate (default 0.001). */
   learningRate?: number;
-  /** L2 penalty added to the gradient before the update, PyTorch's coupled `weight_decay` (default 0). */
+  /** Weight decay λ (default 0): added to the gradient (PyTorch's `Adam`), or applied to the weights when `decoupled` (`AdamW`). */
   weightDecay?: number;
+  /** Decoupled weight decay, `torch.optim.AdamW`: θ ← θ·(1 − lr·λ) before the Adam step, the gradient untouched (default false). */
+  decoupled?: boolean;
   /** β₁ (default 0.9). */
   beta1?: number;
   /** β₂ (default 0.999). */
@@ -26,7 +28,8 @@ export interface AdamState {
 }
 
 /**
- * `torch.optim.Adam` step for step: g ← g + λ·θ (coupled weight decay, not AdamW); m ← β₁m + (1 − β₁)g;
+ * `torch.optim.Adam` step for step: g ← g + λ·θ (coupled weight decay; with `decoupled`, `torch.optim.AdamW`'s
+ * θ ← θ·(1 − lr·λ) instead); m ← β₁m + (1 − β₁)g;
  * v ← β₂v + (1 − β₂)g²; θ ← θ − (lr/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε). tfjs's own Adam puts ε inside the
  * bias correction, which differs early in training; this one matches PyTorch. Each variable is updated
  * in nested scopes, so temporaries never exceed about five copies of the largest variable.
@@ -34,8 +37,10 @@ export interface AdamState {
 export class TorchAdam {
   /** Learning rate (default 0.001). */
   readonly learningRate: number;
-  /** Coupled L2 weight decay λ (default 0). */
+  /** Weight decay λ (default 0), coupled or (AdamW) decoupled. */
   readonly weightDecay: number;
+  /** Whether the weight decay is decoupled (AdamW). */
+  readonly decoupled: boolean;
   /** β₁, decay of the first moment (default 0.9). */
   readonly beta1: number;
   /** β₂, decay of the second moment (default 0.999). */
@@ -52,6 +57,7 @@ export class TorchAdam {
   ) {
     this.learningRate = options.learningRate ?? 1e-3;
     this.weightDecay = options.weightDecay ?? 0;
+    this.decoupled = options.decoupled ?? false;
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;
@@ -74,7 +80,8 @@ export class TorchAdam {
       // Nested scopes keep at most a few variable-sized temporaries alive at once (the dense head's
       // kernel is 568 MB in pyreflect's model).
       const raw = gradients[i]!;
-      const g = this.weightDecay === 0 ? raw : tf.tidy(() => tf.add(raw, tf.mul(p, this.weightDecay)));
+      if (this.decoupled && this.weightDecay !== 0) tf.tidy(() => p.assign(tf.mul(p, 1 - this.learningRate * this.weightDecay)));
+      const g = this.weightDecay === 0 || this.decoupled ? raw : tf.tidy(() => tf.add(raw, tf.mul(p, this.weightDecay)));
       // assign() inside each scope: the variable keeps the new data, the scope frees the tensor object.
       tf.tidy(() => this.m[i]!.assign(tf.add(tf.mul(this.m[i]!, this.beta1), tf.mul(g, 1 - this.beta1))));
       tf.tidy(() => this.v[i]!.assign(tf.add(tf.mul(this.v[i]!, this.beta2), tf.mul(tf.square(g), 1 - this.beta2))));

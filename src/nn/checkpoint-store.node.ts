@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ReflectkitError } from '../errors.js';
 import { ioError, writeFileAtomic } from '../io/atomic-file.node.js';
-import type { CheckpointStore, TrainingSnapshot } from './checkpoint.js';
+import type { CheckpointStore, TrainerSettings, TrainingSnapshot } from './checkpoint.js';
+import { stateArraysPerVariable } from './optimizer.js';
 
 /** File names inside a checkpoint folder. */
 const META = 'meta.json';
@@ -154,7 +155,9 @@ export async function loadCheckpoint(dir: string): Promise<TrainingSnapshot> {
     }
   };
   const weights = split(await read(WEIGHTS), sizes, WEIGHTS, join(folder, WEIGHTS));
-  const moments = split(await read(OPTIMIZER), [...trainableSizes, ...trainableSizes], OPTIMIZER, join(folder, OPTIMIZER));
+  // Adam and AdamW keep two arrays per trainable weight (m, v), SGD one (its momentum buffer, in m).
+  const perVariable = stateArraysPerVariable((meta.settings as Partial<TrainerSettings> | undefined)?.optimizer);
+  const moments = split(await read(OPTIMIZER), perVariable === 2 ? [...trainableSizes, ...trainableSizes] : trainableSizes, OPTIMIZER, join(folder, OPTIMIZER));
   const bestWeights = meta.hasBest ? split(await read(BEST), sizes, BEST, join(folder, BEST)) : null;
   const { optimizerStep, hasBest: _hasBest, ...plainMeta } = meta;
   void _hasBest;

@@ -1,5 +1,6 @@
 import type { AdamState } from './adam.js';
 import type { CnnConfig } from './cnn.js';
+import type { OptimizerName } from './optimizer.js';
 
 /** Per-epoch losses, as pyreflect's interface reports them (epochs 1-based). */
 export interface TrainingHistory {
@@ -27,10 +28,14 @@ export interface TrainerSettings {
   epochs: number;
   /** Curves per training batch (default 32). */
   batchSize: number;
-  /** Adam's learning rate (default 0.001). */
+  /** The optimizer (default `adam`; checkpoints of reflectkit ≤ 0.1 omit it and are Adam's). */
+  optimizer: OptimizerName;
+  /** The optimizer's learning rate (default 0.001). */
   learningRate: number;
-  /** Coupled L2 weight decay, PyTorch's `weight_decay` (default 1e-4). */
+  /** Weight decay, PyTorch's `weight_decay` (default 1e-4): coupled for Adam and SGD, decoupled for AdamW. */
   weightDecay: number;
+  /** SGD's momentum (default 0; checkpoints of reflectkit ≤ 0.1 omit it). */
+  momentum: number;
   /** Seed of the shuffling and dropout streams (default 0). */
   seed: number;
   /** Early stopping, with its defaults filled in, or null when off. */
@@ -96,7 +101,7 @@ export interface TrainingSnapshot {
   meta: CheckpointMeta;
   /** Values of `model.weights`, in order. */
   weights: Float32Array[];
-  /** Adam's step and moments, aligned with the trainable weights. */
+  /** The optimizer's step and state arrays (Adam: m and v; SGD: momentum buffers in m), aligned with the trainable weights. */
   optimizer: AdamState;
   /** Weights of the best epoch so far (early stopping with restore). */
   bestWeights: Float32Array[] | null;

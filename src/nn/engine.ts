@@ -1,5 +1,6 @@
 import { ReflectkitError } from '../errors.js';
-import { TorchAdam, type AdamOptions, type AdamState } from './adam.js';
+import type { AdamState } from './adam.js';
+import { createOptimizer, type Optimizer, type OptimizerSettings } from './optimizer.js';
 import type { Cnn } from './cnn.js';
 import { tf } from './tf.js';
 
@@ -98,20 +99,20 @@ export async function readWeights(cnn: Cnn): Promise<Float32Array[]> {
   return Promise.all(cnn.model.weights.map(async (w) => (await w.read().data()) as Float32Array));
 }
 
-/** Trains the model in the calling thread: forward, backward and Adam on the active tfjs backend. */
+/** Trains the model in the calling thread: forward, backward and the optimizer step on the active tfjs backend. */
 export class LocalEngine implements TrainingEngine {
   readonly description = 'this thread';
   readonly sharesModel = true;
-  private readonly optimizer: TorchAdam;
+  private readonly optimizer: Optimizer;
   private readonly trainable: tf.Variable[];
   private data: TrainingData | undefined;
 
   constructor(
     private readonly cnn: Cnn,
-    adam: AdamOptions,
+    optimizer: OptimizerSettings,
   ) {
     this.trainable = cnn.model.trainableWeights.map((w) => w.read() as tf.Variable);
-    this.optimizer = new TorchAdam(this.trainable, adam);
+    this.optimizer = createOptimizer(this.trainable, optimizer);
   }
 
   async load(data: TrainingData): Promise<void> {

@@ -123,7 +123,8 @@ export interface SaveBundleOptions {
  * - the weights: `{modelId}.pth` for the dense head (pyreflect's state_dict: `CNN(layers).load_state_dict`
  *   loads it as it is, and it is the file the Hub bundle names), else `weights.bin` (float32, the weights in
  *   order, BatchNorm statistics included);
- * - `scaler.json` (the normalisation) and `normalization_stat.npy` (the same in pyreflect's pickled layout);
+ * - `scaler.json` (the normalisation) and, for min-max scalers, `normalization_stat.npy` (the same in
+ *   pyreflect's pickled layout; pyreflect has no z-score);
  * - optionally the training data (`nr_train.npy`, `sld_train.npy`, copied from `trainingData`);
  * - `config.json`: model id, architecture, weight shapes, history, `info`, and the size and SHA-256 of every
  *   other file.
@@ -159,11 +160,14 @@ export async function saveBundle(dir: string, cnn: Cnn, scaler: NrSldScaler, ext
     files[weightsFile] = await fileDigest(join(staging, weightsFile));
   }
   const scalerBytes = new TextEncoder().encode(`${JSON.stringify(scaler.toJSON(), null, 2)}\n`);
-  const statsBytes = encodePickledStatsNpy(scaler.toPyreflect());
   files[SCALER] = digest(scalerBytes);
-  files[PYREFLECT_STATS] = digest(statsBytes);
   await writeFileAtomic(join(staging, SCALER), scalerBytes);
-  await writeFileAtomic(join(staging, PYREFLECT_STATS), statsBytes);
+  // pyreflect knows min-max only: a z-score model has no pyreflect stats file that would mislead it.
+  if (scaler.normalization === 'minmax') {
+    const statsBytes = encodePickledStatsNpy(scaler.toPyreflect());
+    files[PYREFLECT_STATS] = digest(statsBytes);
+    await writeFileAtomic(join(staging, PYREFLECT_STATS), statsBytes);
+  }
   if (extra.trainingData !== undefined) {
     const sources = { 'nr_train.npy': extra.trainingData.nr, 'sld_train.npy': extra.trainingData.sld };
     for (const name of TRAINING_FILES) {

@@ -1,11 +1,12 @@
 /**
- * Worker-thread entry of the data-parallel training engine: one model replica with its own Adam. Per
+ * Worker-thread entry of the data-parallel training engine: one model replica with its own optimizer. Per
  * step it computes the gradient of its shard of the batch, publishes it (with its BatchNorm statistics)
  * in shared memory, then applies the shard-size-weighted average of every replica's gradient, so all
  * replicas stay identical. Messages: see `worker-engine.node.ts`.
  */
 import { parentPort } from 'node:worker_threads';
-import { TorchAdam, type AdamState } from './adam.js';
+import type { AdamState } from './adam.js';
+import { createOptimizer, type Optimizer, type OptimizerName } from './optimizer.js';
 import type { BackendName } from './backend.js';
 import { useNodeBackend } from './backend-node.node.js';
 import { createCnn, type Cnn, type CnnConfig } from './cnn.js';
@@ -16,8 +17,10 @@ interface Init {
   cmd: 'init';
   backend: BackendName;
   config: CnnConfig;
+  optimizer: OptimizerName;
   learningRate: number;
   weightDecay: number;
+  momentum: number;
   dropoutSeed: number;
   index: number;
   workers: number;
@@ -27,7 +30,7 @@ interface Init {
 
 interface Replica {
   cnn: Cnn;
-  optimizer: TorchAdam;
+  optimizer: Optimizer;
   trainable: tf.Variable[];
   /** Non-trainable weights (BatchNorm moving statistics), averaged across replicas after each step. */
   statistics: tfl.LayerVariable[];
@@ -54,7 +57,7 @@ async function init(message: Init): Promise<void> {
   const slotSize = trainable.reduce((n, v) => n + v.size, 0) + statistics.reduce((n, w) => n + sizeOf(w.shape), 0);
   replica = {
     cnn,
-    optimizer: new TorchAdam(trainable, { learningRate: message.learningRate, weightDecay: message.weightDecay }),
+    optimizer: createOptimizer(trainable, { optimizer: message.optimizer, learningRate: message.learningRate, weightDecay: message.weightDecay, momentum: message.momentum }),
     trainable,
     statistics,
     index: message.index,
@@ -88,7 +91,7 @@ function gradient(rows: number[], step: number): number {
   });
 }
 
-/** Applies the weighted average of all slots: Adam on the trainable part, BatchNorm statistics set directly. */
+/** Applies the weighted average of all slots: the optimizer on the trainable part, BatchNorm statistics set directly. */
 function apply(weights: number[]): void {
   const r = replica!;
   const average = new Float32Array(r.slotSize);

@@ -13,6 +13,7 @@ import type {
 import { createCnn, resolveCnnConfig, type Cnn, type CnnConfig } from './cnn.js';
 import { LocalEngine, meanBatchLoss, readWeights, writeWeights, type TrainingData, type TrainingEngine } from './engine.js';
 import { assertTrainingFits, estimateTrainingMemory } from './memory.js';
+import { OPTIMIZER_NAMES, type OptimizerName, type OptimizerSettings } from './optimizer.js';
 import { tf } from './tf.js';
 
 export type { TrainingData } from './engine.js';
@@ -80,10 +81,14 @@ export interface TrainerOptions {
   epochs?: number;
   /** Curves per training batch, integer ≥ 1 (default 32). */
   batchSize?: number;
-  /** Adam's learning rate, ≥ 0 (default 0.001). */
+  /** The optimizer: PyTorch's `adam` (pyreflect's, default), `adamw` or `sgd`. */
+  optimizer?: OptimizerName;
+  /** The optimizer's learning rate, ≥ 0 (default 0.001). */
   learningRate?: number;
-  /** Coupled L2 weight decay, PyTorch's `weight_decay` (default 1e-4). */
+  /** Weight decay, PyTorch's `weight_decay` (default 1e-4): coupled (L2) for Adam and SGD, decoupled for AdamW. */
   weightDecay?: number;
+  /** SGD's momentum, in [0, 1) (default 0; only with `optimizer: 'sgd'`). */
+  momentum?: number;
   /** Seed of the shuffling and dropout streams (default 0). */
   seed?: number;
   /** Stop when the validation loss stops improving (default: off). */
@@ -107,8 +112,8 @@ export interface TrainerOptions {
   engine?: EngineFactory;
 }
 
-/** Makes the engine a trainer drives, for its model and Adam settings. */
-export type EngineFactory = (cnn: Cnn, adam: { learningRate: number; weightDecay: number; dropoutSeed: number }) => TrainingEngine;
+/** Makes the engine a trainer drives, for its model and optimizer settings. */
+export type EngineFactory = (cnn: Cnn, optimizer: OptimizerSettings & { dropoutSeed: number }) => TrainingEngine;
 
 /** The default engine: this thread. */
 export const localEngine: EngineFactory = (cnn, adam) => new LocalEngine(cnn, adam);
@@ -127,14 +132,30 @@ function nonNegative(value: unknown, path: string): number {
   return value;
 }
 
+function optimizerName(value: unknown): OptimizerName {
+  if (!(OPTIMIZER_NAMES as readonly unknown[]).includes(value)) {
+    throw new ReflectkitError('INVALID_OPTION', `optimizer ${String(value)}`, { path: 'optimizer', expected: OPTIMIZER_NAMES.join(', '), received: value });
+  }
+  return value as OptimizerName;
+}
+
+function momentumOf(value: unknown): number {
+  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
+    throw new ReflectkitError('INVALID_OPTION', `momentum ${String(value)}`, { path: 'momentum', expected: 'a number in [0, 1)', received: value });
+  }
+  return value;
+}
+
 function resolveSettings(options: TrainerOptions): TrainerSettings {
   const early = options.earlyStopping;
   if (early !== undefined) positiveInteger(early.patience, 'earlyStopping.patience');
   return {
     epochs: positiveInteger(options.epochs ?? 10, 'epochs'),
     batchSize: positiveInteger(options.batchSize ?? 32, 'batchSize'),
+    optimizer: optimizerName(options.optimizer ?? 'adam'),
     learningRate: nonNegative(options.learningRate ?? 1e-3, 'learningRate'),
     weightDecay: nonNegative(options.weightDecay ?? 1e-4, 'weightDecay'),
+    momentum: momentumOf(options.momentum ?? 0),
     seed: nonNegative(options.seed ?? 0, 'seed'),
     earlyStopping: early === undefined ? null : { patience: early.patience, minDelta: early.minDelta ?? 0, restoreBestWeights: early.restoreBestWeights ?? true },
     checkpointEvery: nonNegative(options.checkpointEvery ?? 0, 'checkpointEvery'),
@@ -179,7 +200,8 @@ export class Trainer {
     }
     const dropoutSeed = (this.settings.seed ^ 0x5bd1e995) >>> 0;
     this.cnn.dropout.seed = dropoutSeed;
-    this.engine = (options.engine ?? localEngine)(this.cnn, { learningRate: this.settings.learningRate, weightDecay: this.settings.weightDecay, dropoutSeed });
+    const { optimizer, learningRate, weightDecay, momentum } = this.settings;
+    this.engine = (options.engine ?? localEngine)(this.cnn, { optimizer, learningRate, weightDecay, momentum, dropoutSeed });
     this.shuffle = SeededRandom.fromSeed(this.settings.seed);
     this.progress = {
       epoch: 0,
@@ -209,8 +231,11 @@ export class Trainer {
       ...options,
       epochs: options.epochs ?? settings.epochs,
       batchSize: settings.batchSize,
+      // checkpoints written before the optimizer choice existed are Adam's
+      optimizer: settings.optimizer ?? 'adam',
       learningRate: settings.learningRate,
       weightDecay: settings.weightDecay,
+      momentum: settings.momentum ?? 0,
       seed: settings.seed,
       checkpointEvery: options.checkpointEvery ?? settings.checkpointEvery,
       ...(settings.earlyStopping === null ? {} : { earlyStopping: settings.earlyStopping }),

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ReflectkitError } from '../errors.js';
 import type { AdamState } from './adam.js';
+import type { OptimizerSettings } from './optimizer.js';
 import type { BackendName } from './backend.js';
 import type { Cnn } from './cnn.js';
 import { readWeights, type TrainingData, type TrainingEngine } from './engine.js';
@@ -92,7 +93,7 @@ export class WorkerEngine implements TrainingEngine {
 
   constructor(
     private readonly cnn: Cnn,
-    private readonly adam: { learningRate: number; weightDecay: number; dropoutSeed: number },
+    private readonly adam: OptimizerSettings & { dropoutSeed: number },
     /** Number of replica threads, each training on its shard of every batch. */
     readonly workers: number,
   ) {
@@ -113,8 +114,10 @@ export class WorkerEngine implements TrainingEngine {
             cmd: 'init',
             backend: tf.getBackend() as BackendName,
             config: this.cnn.config,
+            optimizer: this.adam.optimizer ?? 'adam',
             learningRate: this.adam.learningRate,
             weightDecay: this.adam.weightDecay,
+            momentum: this.adam.momentum ?? 0,
             dropoutSeed: this.adam.dropoutSeed,
             index,
             workers: this.workers,

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ReflectkitError } from '../errors.js';
+import type { OptimizerName } from '../nn/optimizer.js';
+import type { NormalizationMethod } from '../preprocess/scaler.js';
 import type { LayerBound, LayerDesc } from '../sample/layers.js';
 import { USER_ID_PATTERN } from '../store/history.js';
 import { HUB_REPO_ID } from '../store/hub-validate.js';
@@ -88,14 +90,16 @@ export interface PipelineConfig {
     head: 'dense' | 'bottleneck';
     /** Channels of the bottleneck head (default 32). */
     bottleneckChannels: number;
-    /** Adam's learning rate (default 1e-3). */
+    /** The optimizer's learning rate (default 1e-3). */
     learningRate: number;
-    /** PyTorch's coupled L2 `weight_decay` (default 1e-4). */
+    /** PyTorch's `weight_decay` (default 1e-4): coupled (L2) for Adam and SGD, decoupled for AdamW. */
     weightDecay: number;
+    /** SGD's momentum in [0, 1) (default 0, PyTorch's; only with `optimizer: 'sgd'`). */
+    momentum: number;
     /** Fraction for validation; the test split is the same size (0.1 gives pyreflect's 80/10/10). */
     validationSplit: number;
-    /** The optimizer: Adam, as pyreflect (others are refused). */
-    optimizer: 'adam';
+    /** The optimizer: `adam` (pyreflect's, default), `adamw` or `sgd`, PyTorch's update rules. */
+    optimizer: OptimizerName;
     /** Stop when the validation loss has not improved for this many epochs (null: never). */
     earlyStoppingPatience: number | null;
     /** Checkpoint every this many epochs (default 1; 0: only when cancelled). */
@@ -111,8 +115,8 @@ export interface PipelineConfig {
   preprocessing: {
     /** log10(clip(R, clipMin)) before scaling (pyreflect: yes). */
     applyLogTransform: boolean;
-    /** Global min-max per axis (the only method implemented). */
-    normalizationMethod: 'minmax';
+    /** `minmax`: global min-max per axis to [0, 1] (pyreflect's); `zscore`: global mean 0, standard deviation 1 per axis. */
+    normalizationMethod: NormalizationMethod;
     /** Floor of R before the log (default 1e-8). */
     clipMin: number;
   };
@@ -198,7 +202,11 @@ const trainingSchema = z.strictObject({
   learningRate: z.number().positive().max(10).default(1e-3),
   weightDecay: z.number().min(0).max(1).default(1e-4),
   validationSplit: z.number().gt(0).lt(0.5).default(0.1),
-  optimizer: z.enum(['adam', 'Adam']).transform(() => 'adam' as const).default('adam'),
+  optimizer: z
+    .enum(['adam', 'Adam', 'adamw', 'AdamW', 'sgd', 'SGD'])
+    .transform((name) => name.toLowerCase() as OptimizerName)
+    .default('adam'),
+  momentum: z.number().min(0).lt(1).default(0),
   earlyStoppingPatience: nullableNumber(z.number().int().min(1)),
   checkpointEvery: z.number().int().min(0).default(1),
   latentDim: nullableNumber(z.number().int().min(2).max(128)),
@@ -208,7 +216,10 @@ const trainingSchema = z.strictObject({
 
 const preprocessingSchema = z.strictObject({
   applyLogTransform: z.boolean().default(true),
-  normalizationMethod: z.enum(['minmax', 'min-max']).transform(() => 'minmax' as const).default('minmax'),
+  normalizationMethod: z
+    .enum(['minmax', 'min-max', 'zscore', 'z-score'])
+    .transform((name): NormalizationMethod => (name.startsWith('z') ? 'zscore' : 'minmax'))
+    .default('minmax'),
   clipMin: z.number().positive().max(1).default(1e-8),
 });
 
@@ -261,6 +272,7 @@ const ROADMAP: Record<string, 'generator' | 'training' | 'preprocessing'> = {
   weightDecay: 'training',
   validationSplit: 'training',
   optimizer: 'training',
+  momentum: 'training',
   kernelSize: 'training',
   applyLogTransform: 'preprocessing',
   normalizationMethod: 'preprocessing',
@@ -314,6 +326,12 @@ export function parsePipelineConfig(json: unknown): PipelineConfig {
     throw new ReflectkitError('INVALID_CONFIG', `qMax ${generator.qMax} is not above qMin ${generator.qMin}`, { path: 'generator.qMax', expected: 'qMax > qMin' });
   }
   const training = rest.training;
+  if (training.momentum !== 0 && training.optimizer !== 'sgd') {
+    throw new ReflectkitError('INVALID_CONFIG', `momentum ${training.momentum} with optimizer ${training.optimizer}`, {
+      path: 'training.momentum',
+      expected: "optimizer 'sgd' (Adam and AdamW have no momentum setting), or momentum 0",
+    });
+  }
   if (training.head === 'bottleneck' && training.bottleneckChannels > 256) {
     throw new ReflectkitError('INVALID_CONFIG', 'bottleneckChannels above 256', { path: 'training.bottleneckChannels', expected: '≤ 256' });
   }

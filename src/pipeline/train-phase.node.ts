@@ -64,7 +64,12 @@ export async function trainPhase(
     trainer = Trainer.fromSnapshot(snapshot, common);
     options.emit({ type: 'log', level: 'info', message: `continuing training from the checkpoint in ${checkpointDir}` });
   } else {
-    scaler = NrSldScaler.fit(files.nr, files.sld, { rows: split.train, clipMin: config.preprocessing.clipMin, logNr: config.preprocessing.applyLogTransform });
+    scaler = NrSldScaler.fit(files.nr, files.sld, {
+      rows: split.train,
+      clipMin: config.preprocessing.clipMin,
+      logNr: config.preprocessing.applyLogTransform,
+      normalization: config.preprocessing.normalizationMethod,
+    });
     trainer = new Trainer(
       {
         layers: t.layers,
@@ -79,8 +84,10 @@ export async function trainPhase(
       {
         epochs: t.epochs,
         batchSize: t.batchSize,
+        optimizer: t.optimizer,
         learningRate: t.learningRate,
         weightDecay: t.weightDecay,
+        momentum: t.momentum,
         seed,
         checkpointEvery: t.checkpointEvery,
         ...(t.earlyStoppingPatience === null ? {} : { earlyStopping: { patience: t.earlyStoppingPatience, restoreBestWeights: true } }),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { NrArray, SldArray } from '../data/dataset.js';
 import { ReflectkitError } from '../errors.js';
 import { parseOrThrow } from '../util/zod-errors.js';
-import { compose, identity, log10Clip, minMax, type AxisRange, type Transform } from './transforms.js';
+import { compose, identity, log10Clip, minMax, zScore, type AxisMoments, type AxisRange, type Transform } from './transforms.js';
 
 /** Min and max of the two rows of a curve array: x (Q or z) and y (R after the log, or SLD). */
 export interface CurveStats {
@@ -20,6 +20,17 @@ export interface PyreflectStats {
   sld: CurveStats;
 }
 
+/** Mean and standard deviation of the two rows of a curve array (z-score normalisation). */
+export interface CurveMoments {
+  /** Moments of row 0: Q (Å⁻¹) for NR, z (Å) for SLD. */
+  x: AxisMoments;
+  /** Moments of row 1: log10 R (after clipping; R itself when `logNr` is false) for NR, SLD (10⁻⁶ Å⁻²) for SLD. */
+  y: AxisMoments;
+}
+
+/** How each axis is scaled: `minmax` to [0, 1] (pyreflect's) or `zscore` to mean 0 and standard deviation 1. */
+export type NormalizationMethod = 'minmax' | 'zscore';
+
 /** Everything needed to reproduce a scaler, as JSON. */
 export interface ScalerStats extends PyreflectStats {
   /** Format tag. */
@@ -30,19 +41,34 @@ export interface ScalerStats extends PyreflectStats {
   logNr: boolean;
   /** The clip floor of the log transform. */
   clipMin: number;
+  /** How the axes are scaled (absent in files of reflectkit ≤ 0.1: `minmax`). */
+  normalization?: NormalizationMethod;
+  /** Means and standard deviations of the axes (after the log), present with `normalization: 'zscore'`. */
+  moments?: {
+    /** Moments of the reflectivity curves: Q and (log10) R. */
+    nr: CurveMoments;
+    /** Moments of the SLD profiles: z and SLD. */
+    sld: CurveMoments;
+  };
 }
 
 const range = z.strictObject({ min: z.number(), max: z.number() }).refine((r) => r.max >= r.min, 'max must be ≥ min');
 const curveStats = z.strictObject({ x: range, y: range });
 const pyreflectSchema = z.object({ nr: curveStats, sld: curveStats });
-const statsSchema = z.strictObject({
-  format: z.literal('reflectkit-scaler'),
-  version: z.literal(1),
-  logNr: z.boolean(),
-  clipMin: z.number().positive(),
-  nr: curveStats,
-  sld: curveStats,
-});
+const moments = z.strictObject({ mean: z.number(), std: z.number().min(0) });
+const curveMoments = z.strictObject({ x: moments, y: moments });
+const statsSchema = z
+  .strictObject({
+    format: z.literal('reflectkit-scaler'),
+    version: z.literal(1),
+    logNr: z.boolean(),
+    clipMin: z.number().positive(),
+    normalization: z.enum(['minmax', 'zscore']).optional(),
+    moments: z.strictObject({ nr: curveMoments, sld: curveMoments }).optional(),
+    nr: curveStats,
+    sld: curveStats,
+  })
+  .refine((s) => s.normalization !== 'zscore' || s.moments !== undefined, { message: 'z-score statistics need their moments', path: ['moments'] });
 
 /** Min/max of row `channel` of the selected curves of a `(N, 2, L)` array, after `transform`. */
 function channelRange(array: NrArray | SldArray, rows: ArrayLike<number>, channel: 0 | 1, transform: Transform): AxisRange {
@@ -67,6 +93,22 @@ function channelRange(array: NrArray | SldArray, rows: ArrayLike<number>, channe
   return { min, max };
 }
 
+/** Mean and population standard deviation of row `channel` of the selected curves, after `transform` (two passes, float64). */
+function channelMoments(array: NrArray | SldArray, rows: ArrayLike<number>, channel: 0 | 1, transform: Transform): AxisMoments {
+  const [, , length] = array.shape as [number, number, number];
+  const data = array.data;
+  const pass = (f: (v: number) => number): number => {
+    let sum = 0;
+    for (let r = 0; r < rows.length; r++) {
+      const base = (rows[r]! * 2 + channel) * length;
+      for (let k = 0; k < length; k++) sum += f(transform.forward(data[base + k]!));
+    }
+    return sum / (rows.length * length);
+  };
+  const mean = pass((v) => v);
+  return { mean, std: Math.sqrt(pass((v) => (v - mean) * (v - mean))) };
+}
+
 function allRows(array: NrArray | SldArray): Uint32Array {
   return Uint32Array.from({ length: array.shape[0]! }, (_, i) => i);
 }
@@ -81,7 +123,8 @@ function checkCurves(array: NrArray | SldArray, name: string): [number, number] 
 
 /**
  * pyreflect's preprocessing as an invertible object: NR y → log10(clip(R, 1e-8)) → min-max, NR x and
- * both SLD rows → min-max, with one global min and max per axis (not per point). The CNN input is the
+ * both SLD rows → min-max, with one global min and max per axis (not per point); or, with
+ * `normalization: 'zscore'`, one global mean and standard deviation per axis instead. The CNN input is the
  * normalised log-R row `(N, 1, Q)`; the target is the normalised `(N, 2, P)` SLD, z row included.
  *
  * Unlike pyreflect, which fits on the whole dataset before splitting, {@link NrSldScaler.fit} takes the
@@ -96,10 +139,11 @@ export class NrSldScaler {
   /** @param stats - The fitted statistics, as saved in a model folder's scaler JSON. */
   private constructor(readonly stats: ScalerStats) {
     const log = stats.logNr ? log10Clip(stats.clipMin) : identity;
-    this.nrX = minMax(stats.nr.x);
-    this.nrY = compose(log, minMax(stats.nr.y));
-    this.sldX = minMax(stats.sld.x);
-    this.sldY = minMax(stats.sld.y);
+    const m = stats.normalization === 'zscore' ? stats.moments : undefined;
+    this.nrX = m ? zScore(m.nr.x) : minMax(stats.nr.x);
+    this.nrY = compose(log, m ? zScore(m.nr.y) : minMax(stats.nr.y));
+    this.sldX = m ? zScore(m.sld.x) : minMax(stats.sld.x);
+    this.sldY = m ? zScore(m.sld.y) : minMax(stats.sld.y);
   }
 
   /**
@@ -110,23 +154,41 @@ export class NrSldScaler {
    * @param options.rows row indices to fit on, e.g. the training split (default all N).
    * @param options.clipMin floor of R before log10 (default 1e-8, pyreflect's).
    * @param options.logNr whether R goes through log10(clip(R)) before scaling (default true).
+   * @param options.normalization `minmax` (default, pyreflect's) or `zscore`: each axis to mean 0 and standard
+   *   deviation 1 over the fitted rows, one mean and one deviation per axis (min and max are kept too).
    * @throws ReflectkitError `BAD_SHAPE` for arrays that are not `(N, 2, L)` or hold non-finite values.
    */
-  static fit(nr: NrArray, sld: SldArray, options: { rows?: ArrayLike<number>; clipMin?: number; logNr?: boolean } = {}): NrSldScaler {
+  static fit(
+    nr: NrArray,
+    sld: SldArray,
+    options: { rows?: ArrayLike<number>; clipMin?: number; logNr?: boolean; normalization?: NormalizationMethod } = {},
+  ): NrSldScaler {
     checkCurves(nr, 'nr');
     checkCurves(sld, 'sld');
     const clipMin = options.clipMin ?? 1e-8;
     const logNr = options.logNr ?? true;
     const rows = options.rows ?? allRows(nr);
+    const normalization = options.normalization ?? 'minmax';
+    if (normalization !== 'minmax' && normalization !== 'zscore') {
+      throw new ReflectkitError('INVALID_OPTION', `normalization ${String(normalization)}`, { path: 'normalization', expected: 'minmax or zscore', received: normalization });
+    }
     const log = logNr ? log10Clip(clipMin) : identity;
-    return new NrSldScaler({
+    const stats: ScalerStats = {
       format: 'reflectkit-scaler',
       version: 1,
       logNr,
       clipMin,
+      normalization,
       nr: { x: channelRange(nr, rows, 0, identity), y: channelRange(nr, rows, 1, log) },
       sld: { x: channelRange(sld, rows, 0, identity), y: channelRange(sld, rows, 1, identity) },
-    });
+    };
+    if (normalization === 'zscore') {
+      stats.moments = {
+        nr: { x: channelMoments(nr, rows, 0, identity), y: channelMoments(nr, rows, 1, log) },
+        sld: { x: channelMoments(sld, rows, 0, identity), y: channelMoments(sld, rows, 1, identity) },
+      };
+    }
+    return new NrSldScaler(stats);
   }
 
   /** A scaler from {@link ScalerStats} JSON. @throws ReflectkitError `INVALID_CONFIG`. */
@@ -137,7 +199,7 @@ export class NrSldScaler {
   /** A scaler from pyreflect's `{nr: {x, y}, sld: {x, y}}` stats (log10 with clip 1e-8, as pyreflect). */
   static fromPyreflect(json: unknown, clipMin = 1e-8): NrSldScaler {
     const stats = parseOrThrow(pyreflectSchema, json, 'INVALID_CONFIG', 'stats');
-    return new NrSldScaler({ format: 'reflectkit-scaler', version: 1, logNr: true, clipMin, nr: stats.nr, sld: stats.sld });
+    return new NrSldScaler({ format: 'reflectkit-scaler', version: 1, logNr: true, clipMin, normalization: 'minmax', nr: stats.nr, sld: stats.sld });
   }
 
   /** The JSON form (round-trips through {@link NrSldScaler.fromJSON}). */
@@ -145,7 +207,15 @@ export class NrSldScaler {
     return structuredClone(this.stats);
   }
 
-  /** pyreflect's layout, for `normalization_stat.npy` exports. */
+  /** How the axes are scaled. */
+  get normalization(): NormalizationMethod {
+    return this.stats.normalization ?? 'minmax';
+  }
+
+  /**
+   * pyreflect's layout, for `normalization_stat.npy` exports: the min and max of each axis. pyreflect scales
+   * by min-max only, so for a z-score scaler these stats do not reproduce the model's normalisation.
+   */
   toPyreflect(): PyreflectStats {
     return { nr: structuredClone(this.stats.nr), sld: structuredClone(this.stats.sld) };
   }

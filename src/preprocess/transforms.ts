@@ -42,6 +42,27 @@ export function minMax(range: AxisRange): Transform {
   };
 }
 
+/** Mean and standard deviation of one axis, in that axis's units (after any earlier transform). */
+export interface AxisMoments {
+  /** Mean (maps to 0 under {@link zScore}). */
+  mean: number;
+  /** Population standard deviation (ddof 0, as scikit-learn's StandardScaler), ≥ 0. */
+  std: number;
+}
+
+/**
+ * Z-score standardisation: `(v − mean)/std`; inverse `u·std + mean`. A constant axis (std = 0) maps to 0 and
+ * back to the mean, instead of dividing by zero.
+ */
+export function zScore(moments: AxisMoments): Transform {
+  const scale = moments.std > 0 ? moments.std : 0;
+  return {
+    name: `zscore[${moments.mean}, ${moments.std}]`,
+    forward: (v) => (scale > 0 ? (v - moments.mean) / scale : 0),
+    inverse: (u) => u * scale + moments.mean,
+  };
+}
+
 /** The identity. */
 export const identity: Transform = { name: 'identity', forward: (v) => v, inverse: (v) => v };
 

@@ -20,3 +20,9 @@ export function torchPth(command: string, ...args: Array<string | number>): stri
 export function torchPthJson<T>(command: string, ...args: Array<string | number>): T {
   return JSON.parse(torchPth(command, ...args)) as T;
 }
+
+/** torch.optim's own AdamW or SGD (float64) run on `p` with the gradients `grads`; the final values. */
+export function torchOptimizer(optimizer: 'adamw' | 'sgd', p: number[], grads: number[][], lr: number, wd: number, momentum = 0): number[] {
+  const input = JSON.stringify({ optimizer, p, grads, lr, wd, momentum });
+  return JSON.parse(execFileSync(torchPython(), [join(import.meta.dirname, 'torch_optim.py')], { input, encoding: 'utf8' })) as number[];
+}

@@ -3,6 +3,7 @@ import { TorchAdam } from '../../src/nn/adam.js';
 import { useBackend } from '../../src/nn/backend.js';
 import { tf } from '../../src/nn/tf.js';
 import { runPython } from '../helpers/python.js';
+import { torchOptimizer } from '../helpers/torch.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -34,6 +35,21 @@ describe('TorchAdam', () => {
     const got = Array.from(variable.dataSync());
     got.forEach((v, i) => expect(Math.abs(v - reference[i]!)).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(reference[i]!))));
     expect(adam.step).toBe(7);
+  });
+
+  it('with decoupled weight decay follows torch.optim.AdamW step for step, and differs from coupled Adam', () => {
+    const start = [0.5, -1.25, 2, 1e-3, -3e-4, 0];
+    const grads = Array.from({ length: 7 }, (_, t) => start.map((_, i) => Math.cos(2 * t + i)));
+    const variable = tf.variable(tf.tensor1d(start));
+    const adamw = new TorchAdam([variable], { learningRate: 0.01, weightDecay: 0.5, decoupled: true });
+    for (const g of grads) adamw.apply([tf.tensor1d(g)]);
+    const reference = torchOptimizer('adamw', start, grads, 0.01, 0.5);
+    const got = Array.from(variable.dataSync());
+    got.forEach((v, i) => expect(Math.abs(v - reference[i]!)).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(reference[i]!))));
+    const coupled = tf.variable(tf.tensor1d(start));
+    const adam = new TorchAdam([coupled], { learningRate: 0.01, weightDecay: 0.5 });
+    for (const g of grads) adam.apply([tf.tensor1d(g)]);
+    expect(Math.abs(coupled.dataSync()[2]! - got[2]!)).toBeGreaterThan(1e-4);
   });
 
   it('saves and restores its state to continue identically', async () => {

@@ -13,7 +13,7 @@ function snapshot(epoch: number, best = true): TrainingSnapshot {
       version: 1,
       savedAt: '2026-11-27T00:00:00.000Z',
       model: resolveCnnConfig({ layers: 1, kernelSize: 1, inputPoints: 2, outputPoints: 2 }),
-      settings: { epochs: 5, batchSize: 2, learningRate: 1e-3, weightDecay: 0, seed: 1, earlyStopping: null, checkpointEvery: 1 },
+      settings: { epochs: 5, batchSize: 2, optimizer: 'adam', learningRate: 1e-3, weightDecay: 0, momentum: 0, seed: 1, earlyStopping: null, checkpointEvery: 1 },
       progress: { epoch, batch: 0, epochOrder: null, epochLosses: [], shuffleState: [1, 2, 3, 4], step: 10, best: null, epochsWithoutImprovement: 0 },
       history: { epochs: [1], trainingLoss: [0.5], validationLoss: [0.4] },
       weightShapes: [[2, 3], [3], [3]],

@@ -101,6 +101,24 @@ describe('Trainer', () => {
     await useNodeBackend('wasm');
   });
 
+  it.each(['sgd', 'adamw'] as const)('trains with %s, records it in the checkpoint and resumes from a folder to the same losses', async (optimizer) => {
+    const dir = mkdtempSync(join(tmpdir(), `reflectkit-ckpt-${optimizer}-`));
+    const options = { epochs: 3, batchSize: 32, seed: 4, optimizer, learningRate: 0.01, momentum: optimizer === 'sgd' ? 0.9 : 0 } as const;
+    const full = await new Trainer(SMALL, options).fit(data);
+    expect(full.history.trainingLoss.at(-1)!).toBeLessThan(full.history.trainingLoss[0]!);
+    await new Trainer(SMALL, { ...options, epochs: 2, checkpointEvery: 1, checkpointStore: new FolderCheckpointStore(dir) }).fit(data);
+    const snapshot = await loadCheckpoint(dir);
+    expect(snapshot.meta.settings).toMatchObject({ optimizer, momentum: options.momentum });
+    expect(snapshot.optimizer.v.length).toBe(optimizer === 'sgd' ? 0 : snapshot.optimizer.m.length);
+    const rest = await Trainer.fromSnapshot(snapshot, { epochs: 3 }).fit(data);
+    expect(rest.history).toEqual(full.history);
+  });
+
+  it('refuses an unknown optimizer and a momentum outside [0, 1)', () => {
+    expect(() => new Trainer(SMALL, { optimizer: 'rmsprop' as never })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION', path: 'optimizer' }));
+    expect(() => new Trainer(SMALL, { optimizer: 'sgd', momentum: 1 })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION', path: 'momentum' }));
+  });
+
   it('calls onBatchEnd, onEpochEnd and onTrainEnd', async () => {
     const batches: number[] = [];
     const epochs: number[] = [];

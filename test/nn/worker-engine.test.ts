@@ -23,6 +23,17 @@ describe('data-parallel worker engine (real worker threads)', () => {
     expect(threaded.history).toEqual(local.history);
   });
 
+  it.each(['sgd', 'adamw'] as const)('with one worker and %s trains exactly as this thread does', async (optimizer) => {
+    const options = { epochs: 2, batchSize: 16, seed: 3, optimizer, momentum: optimizer === 'sgd' ? 0.9 : 0, learningRate: 0.01 } as const;
+    const local = await new Trainer(SMALL, options).fit(data);
+    const trainer = new Trainer(SMALL, { ...options, engine: workerEngine(1) });
+    const threaded = await trainer.fit(data);
+    await trainer.dispose();
+    expect(threaded.history).toEqual(local.history);
+    const adam = await new Trainer(SMALL, { ...options, optimizer: 'adam', momentum: 0 }).fit(data);
+    expect(adam.history.trainingLoss).not.toEqual(local.history.trainingLoss);
+  });
+
   it('with two workers learns, deterministically, and stays close to single-thread training', async () => {
     const options = { epochs: 4, batchSize: 16, seed: 3 } as const;
     const run = async () => {

@@ -41,6 +41,13 @@ describe('parsePipelineConfig', () => {
     expect(config.generator).toMatchObject({ qMin: 0.01, qMax: 0.25, numQPoints: 200, qResolution: 0.05, scale: 0.9, background: 1e-7, sldOutputPoints: 500 });
     expect(config.training).toMatchObject({ learningRate: 2e-4, weightDecay: 0, validationSplit: 0.15, optimizer: 'adam', kernelSize: 31 });
     expect(config.preprocessing).toEqual({ applyLogTransform: false, normalizationMethod: 'minmax', clipMin: 1e-9 });
+    const other = parsePipelineConfig({ optimizer: 'SGD', momentum: 0.9, normalizationMethod: 'z-score' });
+    expect(other.training).toMatchObject({ optimizer: 'sgd', momentum: 0.9 });
+    expect(other.preprocessing.normalizationMethod).toBe('zscore');
+    expect(parsePipelineConfig({ training: { optimizer: 'AdamW' }, preprocessing: { normalizationMethod: 'zscore' } })).toMatchObject({
+      training: { optimizer: 'adamw', momentum: 0 },
+      preprocessing: { normalizationMethod: 'zscore' },
+    });
     expect(parsePipelineConfig({ training: { learningRate: 0.01 } }).training.learningRate).toBe(0.01);
     const twice = thrown(() => parsePipelineConfig({ learningRate: 0.01, training: { learningRate: 0.02 } }));
     expect(twice).toMatchObject({ code: 'INVALID_CONFIG', path: 'learningRate' });
@@ -58,8 +65,10 @@ describe('parsePipelineConfig', () => {
       [{ training: { epoch: 3 } }, 'training'],
       [{ dataSource: 'real' }, 'dataSource'],
       [{ workflow: 'sld_chi' }, 'workflow'],
-      [{ normalizationMethod: 'zscore' }, 'preprocessing.normalizationMethod'],
-      [{ optimizer: 'sgd' }, 'training.optimizer'],
+      [{ normalizationMethod: 'robust' }, 'preprocessing.normalizationMethod'],
+      [{ optimizer: 'rmsprop' }, 'training.optimizer'],
+      [{ momentum: 0.9 }, 'training.momentum'],
+      [{ optimizer: 'sgd', momentum: 1 }, 'training.momentum'],
       [{ storage: { hub: { repo: '../etc' } } }, 'storage.hub.repo'],
       [{ storage: { history: { userId: '../../x' } } }, 'storage.history.userId'],
       [{ qMin: 0.2, qMax: 0.1 }, 'generator.qMax'],

@@ -56,6 +56,22 @@ describe('runPipeline', () => {
     expect(again.metrics).toEqual(result.metrics);
   });
 
+  it('trains with z-score normalisation and SGD with momentum when the config asks, and the bundle says so', async () => {
+    const runDir = join(scratch(), 'run');
+    const config = { ...SMALL_RUN, normalizationMethod: 'z-score', optimizer: 'SGD', momentum: 0.9, learningRate: 0.01 };
+    const result = await runPipeline(config, { runDir, trainingWorkers: 0 });
+    const losses = result.result.training.trainingLoss;
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+    expect(Number.isFinite(result.metrics.r2)).toBe(true);
+    const scaler = JSON.parse(readFileSync(join(runDir, 'model', 'scaler.json'), 'utf8')) as { normalization: string; moments: { sld: { y: { std: number } } } };
+    expect(scaler.normalization).toBe('zscore');
+    expect(scaler.moments.sld.y.std).toBeGreaterThan(0);
+    // pyreflect knows min-max only: no normalization_stat.npy that would mislead it
+    expect(readdirSync(join(runDir, 'model'))).not.toContain('normalization_stat.npy');
+    const bundle = JSON.parse(readFileSync(join(runDir, 'model', 'config.json'), 'utf8')) as { info: { trainer: { optimizer: string; momentum: number } } };
+    expect(bundle.info.trainer).toMatchObject({ optimizer: 'sgd', momentum: 0.9 });
+  });
+
   it('cancelled during training, resumes from the checkpoint to the same result as an uninterrupted run', async () => {
     const root = scratch();
     const whole = await runPipeline(SMALL_RUN, { runDir: join(root, 'whole'), trainingWorkers: 0 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compose, identity, log10Clip, minMax } from '../../src/preprocess/transforms.js';
+import { compose, identity, log10Clip, minMax, zScore } from '../../src/preprocess/transforms.js';
 
 describe('transforms', () => {
   it('log10Clip clips at the floor and inverts above it', () => {
@@ -21,6 +21,17 @@ describe('transforms', () => {
     expect(flat.forward(7)).toBe(0);
     expect(flat.inverse(0)).toBe(3);
     expect(Number.isFinite(flat.forward(3))).toBe(true);
+  });
+  it('zScore maps the mean to 0 and one deviation to 1, and back; a constant axis maps to 0 and back to its mean', () => {
+    const t = zScore({ mean: 2, std: 4 });
+    expect(t.forward(2)).toBe(0);
+    expect(t.forward(6)).toBe(1);
+    expect(t.forward(-6)).toBe(-2);
+    expect(t.inverse(t.forward(1.25))).toBe(1.25);
+    const flat = zScore({ mean: 3, std: 0 });
+    expect(flat.forward(3)).toBe(0);
+    expect(flat.forward(7)).toBe(0);
+    expect(flat.inverse(0)).toBe(3);
   });
   it('compose applies in order and inverts in reverse order', () => {
     const t = compose(log10Clip(1e-8), minMax({ min: -8, max: 0 }));
