@@ -137,7 +137,7 @@ export async function trainCommand(flags: TrainFlags, output: { print?: boolean 
     files = await readTrainingFiles(resolve(flags.data));
     const n = files.nr.shape[0]!;
     const split = splitIndices(n, config.split);
-    const scaler = NrSldScaler.fit(files.nr, files.sld, { rows: split.train, clipMin: config.clipMin });
+    const scaler = NrSldScaler.fit(files.nr, files.sld, { rows: split.train, clipMin: config.clipMin, normalization: config.normalization });
     extra = { dataDir: resolve(flags.data), curves: n, split: config.split, scaler: scaler.toJSON(), clipMin: config.clipMin };
     trainer = new Trainer(
       { ...config.model, inputPoints: files.nr.shape[2]!, outputPoints: files.sld.shape[2]! },

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { ReflectkitError } from '../errors.js';
 import { parseOrThrow } from '../util/zod-errors.js';
 import type { CnnConfig } from './cnn.js';
+import type { NormalizationMethod } from '../preprocess/scaler.js';
 import type { EarlyStoppingOptions } from './checkpoint.js';
+import type { OptimizerName } from './optimizer.js';
 
 /** A training job as JSON (`reflectkit train --config`). Every field is optional. */
 export interface TrainConfig {
@@ -14,7 +16,11 @@ export interface TrainConfig {
     epochs?: number;
     /** Curves per batch (trainer default 32). */
     batchSize?: number;
-    /** Adam's learning rate (trainer default 0.001). */
+    /** The optimizer: `adam` (trainer default, pyreflect's), `adamw` or `sgd`. */
+    optimizer?: OptimizerName;
+    /** SGD's momentum (trainer default 0). */
+    momentum?: number;
+    /** The optimizer's learning rate (trainer default 0.001). */
     learningRate?: number;
     /** Coupled L2 weight decay (trainer default 1e-4). */
     weightDecay?: number;
@@ -34,6 +40,8 @@ export interface TrainConfig {
   };
   /** Floor of log10(clip(R)) (default 1e-8). */
   clipMin: number;
+  /** How the scaler scales each axis: `minmax` (default, pyreflect's) or `zscore`. */
+  normalization: NormalizationMethod;
 }
 
 const schema = z.strictObject({
@@ -51,6 +59,8 @@ const schema = z.strictObject({
     .strictObject({
       epochs: z.number().optional(),
       batchSize: z.number().optional(),
+      optimizer: z.enum(['adam', 'adamw', 'sgd']).optional(),
+      momentum: z.number().optional(),
       learningRate: z.number().optional(),
       weightDecay: z.number().optional(),
       seed: z.number().optional(),
@@ -63,6 +73,7 @@ const schema = z.strictObject({
     .default({}),
   split: z.strictObject({ seed: z.number().int().min(0).default(0), trainFraction: z.number().gt(0).lt(1).default(0.8) }).default({ seed: 0, trainFraction: 0.8 }),
   clipMin: z.number().positive().default(1e-8),
+  normalization: z.enum(['minmax', 'zscore']).default('minmax'),
 });
 
 /**
@@ -83,5 +94,5 @@ export function parseTrainConfig(json: unknown): TrainConfig {
     }
     model[key] = value;
   }
-  return { model, training, split: parsed.split, clipMin: parsed.clipMin };
+  return { model, training, split: parsed.split, clipMin: parsed.clipMin, normalization: parsed.normalization };
 }
