@@ -115,6 +115,7 @@ export function openPipelineHub(config: PipelineConfig, emit: (event: PipelineEv
     repo: target.repo,
     repoType: target.repoType,
     private: target.private,
-    onLog: (message) => emit({ type: 'log', level: 'info', message: `hub: ${message}` }),
+    // HubStore's lines already start with `hub: `.
+    onLog: (message) => emit({ type: 'log', level: 'info', message: message.startsWith('hub: ') ? message : `hub: ${message}` }),
   });
 }

@@ -44,9 +44,15 @@ export interface MongoHistoryStoreOptions {
   database?: string;
   /** Collection name (letters, digits, `_`, `.`, `-`; at most 120; not `system.…`); default `generations`. */
   collection?: string;
-  /** How long an operation waits for a reachable server before `HISTORY_UNAVAILABLE`; default 5000 ms. */
+  /** How long an operation waits for a reachable server before `HISTORY_UNAVAILABLE`; default: the URI's `serverSelectionTimeoutMS`, else 5000 ms. */
   serverSelectionTimeoutMS?: number;
-  /** How long a socket may stay silent during an operation; default 30000 ms. */
+  /**
+   * How long opening a connection (TCP, TLS and the handshake) may take; default: the URI's
+   * `connectTimeoutMS`, else the server selection timeout (the driver's own default, 30 s, would let a
+   * frozen server hold every retried operation that long).
+   */
+  connectTimeoutMS?: number;
+  /** How long a socket may stay silent during an operation; default: the URI's `socketTimeoutMS`, else 30000 ms. */
   socketTimeoutMS?: number;
   /** Further driver options (they override the ones above). */
   clientOptions?: MongoClientOptions;
@@ -117,6 +123,21 @@ export function redactSecrets(text: string, uri: string): string {
 }
 
 /** True for driver errors that mean the server cannot be reached (as opposed to a refusal). */
+/**
+ * A numeric option of the connection string's query (names are case-insensitive, as the driver reads them),
+ * or undefined when absent or not a number ≥ 0.
+ */
+function uriNumber(uri: string, name: string): number | undefined {
+  const query = uri.indexOf('?');
+  if (query < 0) return undefined;
+  for (const [key, value] of new URLSearchParams(uri.slice(query + 1))) {
+    if (key.toLowerCase() !== name.toLowerCase()) continue;
+    const n = Number(value);
+    return value.trim() !== '' && Number.isFinite(n) && n >= 0 ? n : undefined;
+  }
+  return undefined;
+}
+
 function isOutage(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   // A socket error the driver passes on as it is (EPIPE "socket has been ended by the other party", ECONNRESET).
@@ -191,6 +212,20 @@ export class MongoHistoryStore implements HistoryStore {
   /** The connection string without its password, for messages. */
   readonly redactedUri: string;
   private readonly uri: string;
+  /**
+   * The bounds on waiting for the server, ms, as the driver uses them (each: the option, else the URI's,
+   * else the default). An unreachable or frozen server fails an operation with `HISTORY_UNAVAILABLE` after
+   * at most about `socketTimeoutMS + 2 × connectTimeoutMS` (one retry on a new connection), and a store that
+   * never reached it after `serverSelectionTimeoutMS`.
+   */
+  readonly timeouts: {
+    /** How long an operation waits for a reachable server; default 5000. */
+    serverSelectionTimeoutMS: number;
+    /** How long opening a connection may take; default the server selection timeout. */
+    connectTimeoutMS: number;
+    /** How long a socket may stay silent during an operation; default 30000. */
+    socketTimeoutMS: number;
+  };
   private readonly client: MongoClient;
   private readonly onWarning: (message: string) => void;
   private ready: Promise<Collection<HistoryDocument>> | undefined;
@@ -214,9 +249,12 @@ export class MongoHistoryStore implements HistoryStore {
     }
     this.onWarning = options.onWarning ?? (() => undefined);
     try {
+    // An option given to the driver overrides the URI's: the defaults apply only where the URI has none.
+    const serverSelectionTimeoutMS = options.serverSelectionTimeoutMS ?? uriNumber(uri, 'serverSelectionTimeoutMS') ?? 5000;
       this.client = new MongoClient(uri, {
-        serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
-        socketTimeoutMS: options.socketTimeoutMS ?? 30_000,
+        serverSelectionTimeoutMS,
+        connectTimeoutMS: options.connectTimeoutMS ?? uriNumber(uri, 'connectTimeoutMS') ?? serverSelectionTimeoutMS,
+        socketTimeoutMS: options.socketTimeoutMS ?? uriNumber(uri, 'socketTimeoutMS') ?? 30_000,
         appName: 'reflectkit',
         ignoreUndefined: true,
         ...options.clientOptions,
@@ -228,13 +266,21 @@ export class MongoHistoryStore implements HistoryStore {
       });
     }
   }
+    const resolved = this.client.options;
+    this.timeouts = { serverSelectionTimeoutMS: resolved.serverSelectionTimeoutMS, connectTimeoutMS: resolved.connectTimeoutMS, socketTimeoutMS: resolved.socketTimeoutMS };
+  }
+
+  /** `database.collection`, for messages. */
+  private get namespace(): string {
+    return `${this.database}.${this.collectionName}`;
 
   /** A driver error as `HISTORY_UNAVAILABLE`, with the password removed from everything it says. */
   private unavailable(error: unknown, action: string): ReflectkitError {
     if (error instanceof ReflectkitError) return error;
     const message = redactSecrets((error as Error)?.message ?? String(error), this.uri);
     const cause = Object.assign(new Error(message), { name: (error as Error)?.name ?? 'Error', code: (error as { code?: unknown })?.code });
-    const text = isOutage(error) ? `cannot reach MongoDB at ${this.redactedUri} to ${action}: ${message}` : `MongoDB at ${this.redactedUri} refused to ${action}: ${message}`;
+    const where = `${this.redactedUri} (${this.namespace})`;
+    const text = isOutage(error) ? `cannot reach MongoDB at ${where} to ${action}: ${message}` : `MongoDB at ${where} refused to ${action}: ${message}`;
     return new ReflectkitError('HISTORY_UNAVAILABLE', text, { cause });
   }
 
@@ -261,7 +307,7 @@ export class MongoHistoryStore implements HistoryStore {
 
   private async createIndexes(collection: Collection<HistoryDocument>): Promise<void> {
     const { userCreated, userModel } = HISTORY_INDEXES;
-    const where = `${this.database}.${this.collectionName}`;
+    const where = this.namespace;
     const tolerate = (error: unknown, index: string): void => {
       const code = (error as { code?: unknown })?.code;
       if (code === 85 || code === 86) return; // an index with these keys exists under another name or options: keep it

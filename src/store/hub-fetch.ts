@@ -69,25 +69,37 @@ function canResend(input: string | URL | Request, init: RequestInit | undefined)
   return false;
 }
 
-/** Waits `ms`, or rejects with the signal's reason when one of `signals` fires. */
+/**
+ * Waits at least `ms` by the monotonic clock (`performance.now()`), or rejects with the signal's reason when
+ * one of `signals` fires. A timer measures from the event loop's cached time and may fire up to a few ms
+ * early by the real clock; it is re-armed for what is left, so a `Retry-After` is never cut short.
+ */
 export function sleep(ms: number, signals: Array<AbortSignal | undefined | null>): Promise<void> {
   const live = signals.filter((s): s is AbortSignal => s !== undefined && s !== null);
+  const end = performance.now() + ms;
   return new Promise((resolve, reject) => {
     const fired = live.find((s) => s.aborted);
     if (fired) {
       reject(fired.reason);
       return;
     }
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = (event: Event) => {
       clearTimeout(timer);
       for (const s of live) s.removeEventListener('abort', onAbort);
       reject((event.target as AbortSignal).reason);
     };
-    const timer = setTimeout(() => {
+    const arm = (): void => {
+      const left = end - performance.now();
+      if (left > 0) {
+        timer = setTimeout(arm, Math.ceil(left));
+        return;
+      }
       for (const s of live) s.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    };
     for (const s of live) s.addEventListener('abort', onAbort, { once: true });
+    arm();
   });
 }
 

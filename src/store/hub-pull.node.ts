@@ -8,6 +8,7 @@ import type { HubOperation } from './hub-client.js';
 import { errorText, hubFailure, hubStatus, sanitizedCause } from './hub-errors.js';
 import { backoffMs, sleep } from './hub-fetch.js';
 import { writeStreamToFile, type FileDigest } from './hub-files.node.js';
+import { isPlainFileName } from './hub-validate.js';
 
 /** A file of a pulled bundle. */
 export interface PulledFile {
@@ -54,14 +55,38 @@ function matchesHub(digest: FileDigest, entry: ListFileEntry): boolean {
 }
 
 /**
+ * The operation's fetch, noting how its last request ended: `status` of a final non-2xx answer, or the
+ * `error` it threw. Both come after the retrying fetch's own retries, so they are final for that request;
+ * a failure it did not note happened later, while the body was read (cut short, stalled).
+ */
+function noting(fetch: typeof globalThis.fetch): { fetch: typeof globalThis.fetch; last: { status?: number; error?: unknown } } {
+  const tracked = { fetch, last: {} as { status?: number; error?: unknown } };
+  tracked.fetch = async (input, init) => {
+    try {
+      const response = await fetch(input, init);
+      tracked.last = response.ok ? {} : { status: response.status };
+      return response;
+    } catch (error) {
+      tracked.last = { error };
+      throw error;
+    }
+  };
+  return tracked;
+}
+
+/**
  * Downloads one file to `target`, checks it against the Hub's size and hash, and tries again (with backoff)
- * when the body is cut short, fails in flight or does not match, up to `op.retries` times.
+ * when the body is cut short, stalls or does not match, up to `op.retries` times. A request that fails
+ * (an error status, no answer) is not tried again here: the retrying fetch has already tried it
+ * `op.retries + 1` times, with its own backoff and log lines.
  *
  * @throws ReflectkitError `HUB_VERIFY` when the last try still does not match, `HUB_REQUEST` when it failed,
  * `NOT_FOUND` when the file vanished, `ABORTED` when the caller cancelled.
  */
 export async function downloadVerified(op: HubOperation, entry: ListFileEntry, target: string): Promise<FileDigest> {
-  const { call, scrub, signal } = op;
+  const { scrub, signal } = op;
+  const tracked = noting(op.call.fetch);
+  const call = { ...op.call, fetch: tracked.fetch };
   let problem: { verify: string } | { error: unknown } = { verify: 'not tried' };
   for (let n = 0; n <= op.retries; n++) {
     if (n > 0) {
@@ -74,6 +99,7 @@ export async function downloadVerified(op: HubOperation, entry: ListFileEntry, t
         throw hubFailure('HUB_REQUEST', `download of ${entry.path}`, error, { scrub, signal, path: entry.path });
       }
     }
+    tracked.last = {};
     try {
       const blob = await op.client.downloadFile({ ...call, path: entry.path, xet: false });
       if (blob === null) throw new ReflectkitError('NOT_FOUND', `${entry.path} vanished from ${call.repo.name} while the bundle was downloaded`, { path: entry.path });
@@ -81,9 +107,12 @@ export async function downloadVerified(op: HubOperation, entry: ListFileEntry, t
       if (matchesHub(digest, entry)) return digest;
       problem = { verify: `gave ${digest.bytes} bytes (sha256 ${digest.sha256.slice(0, 12)}…) where the Hub lists ${entry.size}${entry.lfs ? ` (sha256 ${entry.lfs.oid.slice(0, 12)}…)` : ''}` };
     } catch (error) {
-      const status = hubStatus(error);
-      if (signal?.aborted || error instanceof ReflectkitError || (status !== undefined && status < 500 && status !== 429)) {
-        throw hubFailure(status === 404 ? 'NOT_FOUND' : 'HUB_REQUEST', `download of ${entry.path}`, error, { scrub, signal, path: entry.path });
+      // The client turns a failed body request into a bare message; what the fetch noted says how it ended.
+      const status = hubStatus(error) ?? tracked.last.status;
+      const failed = tracked.last.error ?? (status !== undefined && hubStatus(error) === undefined ? Object.assign(new Error(errorText(error, scrub)), { statusCode: status }) : error);
+      if (signal?.aborted || error instanceof ReflectkitError || status !== undefined || tracked.last.error !== undefined) {
+        const retried = status !== undefined && (status >= 500 || status === 429) ? ` (answered ${status} ${op.retries + 1} times)` : '';
+        throw hubFailure(status === 404 ? 'NOT_FOUND' : 'HUB_REQUEST', `download of ${entry.path}${retried}`, failed, { scrub, signal, path: entry.path, suffix: 'the bundle is not written' });
       }
       problem = { error };
     }
@@ -91,7 +120,7 @@ export async function downloadVerified(op: HubOperation, entry: ListFileEntry, t
   if ('verify' in problem) {
     throw new ReflectkitError('HUB_VERIFY', `download of ${entry.path} ${problem.verify}, after ${op.retries + 1} tries: the bundle is not written`, { path: entry.path, expected: `${entry.size} bytes` });
   }
-  throw hubFailure('HUB_REQUEST', `download of ${entry.path} (${op.retries + 1} tries; the bundle is not written)`, problem.error, { scrub, signal, path: entry.path });
+  throw hubFailure('HUB_REQUEST', `download of ${entry.path} (the body was cut off ${op.retries + 1} times; the bundle is not written)`, problem.error, { scrub, signal, path: entry.path });
 }
 
 /**
@@ -106,6 +135,11 @@ export async function pullBundleFolder(op: HubOperation, modelId: string, dir: s
   if (!entries.some((e) => e.path === `${folder}/${BUNDLE_CONFIG}`)) {
     const names = entries.map((e) => e.path.slice(folder.length + 1));
     throw new ReflectkitError('NOT_FOUND', `${folder} in ${op.call.repo.name} holds no bundle (no config.json${names.length > 0 ? `; only ${names.join(', ')}` : ''})`, { path: folder });
+  }
+  // Every listed name becomes a file in the staging folder: only plain names (a malicious repository could list `..`, `.` or `a\\..\\x`).
+  const unsafe = entries.find((e) => !isPlainFileName(e.path.slice(folder.length + 1)));
+  if (unsafe !== undefined) {
+    throw new ReflectkitError('HUB_VERIFY', `${folder} in ${op.call.repo.name} lists ${JSON.stringify(unsafe.path.slice(folder.length + 1, folder.length + 65))}, which is not a plain file name: the bundle is not written`, { path: unsafe.path, expected: 'plain file names (no "/", "\\", "..")' });
   }
   const staging = `${dir}.partial`;
   await freshFolder(staging);

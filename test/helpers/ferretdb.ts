@@ -21,6 +21,10 @@ export interface FerretDb {
   kill(): Promise<void>;
   /** SIGTERM, waiting for a clean exit. */
   stop(): Promise<void>;
+  /** SIGSTOP: the process stays, its sockets stay open, and nothing answers (a hung server). */
+  freeze(): void;
+  /** SIGCONT after {@link freeze}. */
+  thaw(): void;
   /** Starts it again on the same port and SQLite folder (stopping it first if it runs). */
   restart(): Promise<void>;
   /** Stops it and deletes its folder. */
@@ -118,6 +122,7 @@ export async function startFerretDb(options: FerretDbOptions = {}): Promise<Ferr
     const proc = child;
     if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
     const done = exited(proc);
+    proc.kill('SIGCONT'); // a frozen process acts on no other signal but SIGKILL
     proc.kill(sig);
     const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
     await done;
@@ -131,6 +136,12 @@ export async function startFerretDb(options: FerretDbOptions = {}): Promise<Ferr
     dataDir,
     kill: () => signal('SIGKILL'),
     stop: () => signal('SIGTERM'),
+    freeze: () => {
+      child?.kill('SIGSTOP');
+    },
+    thaw: () => {
+      child?.kill('SIGCONT');
+    },
     restart: async () => {
       await signal('SIGTERM');
       await launch();

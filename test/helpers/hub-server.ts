@@ -58,6 +58,10 @@ export interface RecordedRequest {
   fault?: HubFault['kind'];
   /** What the Authorization header held. */
   authorization: 'none' | 'valid' | 'invalid';
+  /** When it arrived (its headers were read), `performance.now()` of this process, ms. */
+  at: number;
+  /** When its answer was handed to the socket in full (or the connection closed), `performance.now()`, ms; undefined while open. */
+  endedAt?: number;
 }
 
 /** A fault to answer a request with instead of (or while) serving it. */
@@ -224,10 +228,14 @@ export class HubServer {
     const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
     const user = token === undefined ? undefined : this.tokens[token];
     const auth: RecordedRequest['authorization'] = header === undefined ? 'none' : user ? 'valid' : 'invalid';
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname + url.search, status: 0, authorization: auth };
+    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname + url.search, status: 0, authorization: auth, at: performance.now() };
     this.requests.push(record);
+    res.on('finish', () => {
+      record.endedAt ??= performance.now();
+    });
     res.on('close', () => {
       record.status = res.headersSent ? res.statusCode : 0;
+      record.endedAt ??= performance.now();
     });
     const fault = this.takeFault(req, url.pathname);
     if (fault) record.fault = fault.kind;
