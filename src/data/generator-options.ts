@@ -133,7 +133,7 @@ export function validateQArray(q: ArrayLike<number>, path = 'q', rules: QArrayRu
   for (let i = 0; i < q.length; i++) {
     const v = q[i];
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-      throw new ReflectkitError('INVALID_Q', `Q[${i}] is ${String(v)}`, { path: `${path}[${i}]`, expected: 'a finite number > 0 (Å⁻¹)', received: v });
+      throw new ReflectkitError('INVALID_Q', `Q[${i}] is ${v !== null && typeof v === 'object' ? 'an object' : String(v)}`, { path: `${path}[${i}]`, expected: 'a finite number > 0 (Å⁻¹)', received: v });
     }
     if (i > 0 && (allowRepeats ? v < out[i - 1]! : v <= out[i - 1]!)) {
       throw new ReflectkitError('INVALID_Q', `Q[${i}] = ${v} ${allowRepeats ? 'is below' : 'does not exceed'} Q[${i - 1}] = ${out[i - 1]}`, {

@@ -78,7 +78,8 @@ interface Row {
   values: number[];
 }
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+// One way to match each number (no `\d+\.?\d*`, which backtracks quadratically over a long run of digits).
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
 const ORSO_MAGIC = /^#\s*#\s*ORSO reflectivity data file\b/i;
 
@@ -358,8 +359,10 @@ function splitFlow(text: string): string[] {
 
 /** Splits `key: value` at the first colon followed by a blank or the end; `undefined` when there is none. */
 function keyValue(text: string): [string, string] | undefined {
-  const m = /^([^:]*?)\s*:(?:\s+|$)(.*)$/.exec(text);
-  return m ? [m[1]!.trim().replace(/^(['"])(.*)\1$/, '$2'), m[2]!] : undefined;
+  // By hand: the regex /^([^:]*?)\s*:(?:\s+|$)(.*)$/ backtracks quadratically over a long run of blanks.
+  const colon = text.indexOf(':');
+  if (colon < 0 || (colon + 1 < text.length && !/\s/.test(text[colon + 1]!))) return undefined;
+  return [text.slice(0, colon).trim().replace(/^(['"])(.*)\1$/, '$2'), text.slice(colon + 1).trimStart()];
 }
 
 function setField(column: OrsoColumn, key: string, value: string | undefined): void {
@@ -385,11 +388,16 @@ function flowMapping(text: string, line: number, source: string | undefined): Or
 
 /** Text from `start` (a line's rest) on, joined over lines until brackets and braces balance. */
 function balanced(first: string, lines: HeaderLine[], from: number): { text: string; next: number } {
-  let text = first;
-  let next = from;
   const depth = (s: string): number => [...s].reduce((d, c) => d + (c === '[' || c === '{' ? 1 : c === ']' || c === '}' ? -1 : 0), 0);
-  while (depth(text) > 0 && next < lines.length) text += ` ${lines[next++]!.text.trim()}`;
-  return { text: scalar(text) ?? '', next };
+  const parts = [first];
+  let open = depth(first); // counted line by line: re-counting the joined text made this quadratic
+  let next = from;
+  while (open > 0 && next < lines.length) {
+    const line = lines[next++]!.text.trim();
+    parts.push(line);
+    open += depth(line);
+  }
+  return { text: scalar(parts.join(' ')) ?? '', next };
 }
 
 const indentOf = (s: string): number => s.length - s.trimStart().length;
@@ -529,7 +537,8 @@ export function parseOrso(text: string, options: OrsoOptions = {}): MeasuredCurv
     throw formatError(source, `line 1: not an ORSO file: ${show(lines[0] ?? '')}`, "a first line '# # ORSO reflectivity data file | … standard | YAML encoding | …'");
   }
   const sets = orsoDataSets(lines);
-  const list = (): string => sets.map((s, i) => (s.id === undefined ? `${i}` : `${i} (${JSON.stringify(s.id)})`)).join(', ');
+  const list = (): string =>
+    sets.slice(0, 20).map((s, i) => (s.id === undefined ? `${i}` : `${i} (${JSON.stringify(s.id)})`)).join(', ') + (sets.length > 20 ? ', …' : '');
   const wanted = options.dataset ?? 0;
   const index =
     typeof wanted === 'number' ? (Number.isInteger(wanted) && wanted >= 0 && wanted < sets.length ? wanted : -1) : sets.findIndex((s) => s.id === wanted);

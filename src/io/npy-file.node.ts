@@ -5,13 +5,28 @@ import { encodeNpyHeader, MAX_NPY_HEADER_BYTES, npyHeaderLength, parseNpyHeader,
 
 /** Reads and validates the header of an open `.npy` file against the file's size. */
 async function headerOf(handle: FileHandle, path: string): Promise<NpyHeader> {
-  const { size } = await handle.stat();
-  const preamble = new Uint8Array(Math.min(size, 12));
-  await handle.read(preamble, 0, preamble.length, 0);
-  const headerEnd = npyHeaderLength(preamble) ?? preamble.length;
-  const head = new Uint8Array(Math.min(size, headerEnd, MAX_NPY_HEADER_BYTES));
-  await handle.read(head, 0, head.length, 0);
+  let size: number;
+  let head: Uint8Array;
+  try {
+    size = (await handle.stat()).size;
+    const preamble = new Uint8Array(Math.min(size, 12));
+    await readFully(handle, preamble, 0);
+    const headerEnd = npyHeaderLength(preamble) ?? preamble.length;
+    head = new Uint8Array(Math.min(size, headerEnd, MAX_NPY_HEADER_BYTES));
+    await readFully(handle, head, 0);
+  } catch (error) {
+    throw ioError('read', path, error); // e.g. EISDIR: the path is a folder
+  }
   return parseNpyHeader(head, size, path);
+}
+
+/** Fills `target` from `position` on; a file that ends first leaves the rest zero (the header check then fails). */
+async function readFully(handle: FileHandle, target: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < target.length; ) {
+    const { bytesRead } = await handle.read(target, done, target.length - done, position + done);
+    if (bytesRead === 0) return;
+    done += bytesRead;
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { parse as npyjsParse, dump as npyjsDump } from 'npyjs';
+import { dump as npyjsDump } from 'npyjs';
 import { ReflectkitError } from '../errors.js';
 
 /** Element types reflectkit reads and writes: little-endian float32 and float64. */
@@ -163,7 +163,8 @@ function parseHeaderDict(text: string, path: string): { descr: string; fortranOr
           i++;
           break;
         }
-        const m = /^\d+/.exec(text.slice(i));
+        // Python's int literals: no leading zeros (`(02,)` is a SyntaxError for numpy's literal_eval).
+        const m = /^(?:0|[1-9]\d*)(?!\d)/.exec(text.slice(i, i + 20));
         if (!m) bad();
         const n = Number(m![0]);
         if (!Number.isSafeInteger(n)) bad();
@@ -171,7 +172,7 @@ function parseHeaderDict(text: string, path: string): { descr: string; fortranOr
         i += m![0].length;
         skip();
         if (text[i] === ',') i++;
-        else if (text[i] !== ')') bad();
+        else if (text[i] !== ')' || dims.length === 1) bad(); // `(3)` is the int 3, not a tuple: numpy refuses it
       }
       fields.set(key, dims);
     } else {
@@ -215,22 +216,21 @@ export function npyHeaderFromDict(dict: string): Uint8Array {
 
 /**
  * Decodes a whole `.npy` file held in memory (browser, fetch, Hub download). The header is validated
- * first (see {@link parseNpyHeader}); the data is then read with npyjs. Never evaluates anything.
+ * first (see {@link parseNpyHeader}), so nothing is allocated for a size the file does not hold; the data
+ * is then viewed in place (when `bytes` is a whole, aligned buffer) or copied. Never evaluates anything.
  *
  * @throws ReflectkitError `NPY_FORMAT`.
  */
 export function decodeNpy(bytes: Uint8Array, path = ''): NpyArray {
   const header = parseNpyHeader(bytes, bytes.byteLength, path);
-  // npyjs views the data in place, which needs the element alignment; copy when it is not aligned.
-  const aligned = (bytes.byteOffset + header.dataOffset) % ITEM_SIZE[header.dtype] === 0;
-  const buffer = aligned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-    ? (bytes.buffer as ArrayBuffer)
-    : bytes.slice().buffer;
-  const parsed = npyjsParse(buffer);
-  const data = parsed.data as Float32Array | Float64Array;
-  if (data.length !== header.size) {
-    throw formatError(`data holds ${data.length} elements`, `${header.size} elements`, path);
-  }
+  // A typed array needs its element alignment: a header whose length is not a multiple of the item
+  // size (numpy reads those too) or a view into a larger buffer gets a copy of the data bytes only.
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const inPlace = whole && header.dataOffset % ITEM_SIZE[header.dtype] === 0;
+  // (Uint8Array's slice, which copies: a Node Buffer's slice is a view into its pooled memory.)
+  const buffer = inPlace ? (bytes.buffer as ArrayBuffer) : Uint8Array.prototype.slice.call(bytes, header.dataOffset).buffer;
+  const offset = inPlace ? header.dataOffset : 0;
+  const data = header.dtype === 'f4' ? new Float32Array(buffer, offset, header.size) : new Float64Array(buffer, offset, header.size);
   return { data, shape: header.shape, dtype: header.dtype };
 }
 

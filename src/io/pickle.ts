@@ -361,11 +361,11 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): PickleVal
       case 0x8d: // BINUNICODE8
         push(text(u64()));
         break;
-      case 0x42: // BINBYTES
-        push(take(u32()).slice());
+      case 0x42: // BINBYTES (copied with Uint8Array's slice: a Node Buffer's would share the input's memory)
+        push(Uint8Array.prototype.slice.call(take(u32())));
         break;
       case 0x43: // SHORT_BINBYTES
-        push(take(u8()).slice());
+        push(Uint8Array.prototype.slice.call(take(u8())));
         break;
       case 0x4a: // BININT
         need(4);

@@ -55,7 +55,7 @@ export interface PyreflectStatsLayout {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 /** The header numpy writes for a 0-d object array (`np.save` of a dict). */
-const OBJECT_HEADER = /^\{'descr': '\|O', 'fortran_order': False, 'shape': \(\), \}\s*$/;
+const OBJECT_HEADER = /^\{'descr': '\|O', 'fortran_order': False, 'shape': \(\), \}[ \n]*$/; // padding: spaces and a newline (not \s: U+00A0 is no padding to numpy)
 
 interface DtypeValue {
   name: string;
@@ -161,9 +161,18 @@ function buildNumpy(target: PickleValue, state: PickleValue, context: PickleCont
   });
 }
 
+/**
+ * Most values {@link toJson} expands. The memo lets a pickle of a few hundred bytes reference one list from
+ * two places at each of 60 levels (2⁶⁰ values once expanded, a hang); real stats hold a dozen values.
+ */
+const MAX_JSON_VALUES = 1_000_000;
+
 /** Plain JSON from unpickled data: dicts with string keys, lists and tuples, numbers, strings, bools, None. */
-function toJson(value: PickleValue, path: string, depth: number): unknown {
+function toJson(value: PickleValue, path: string, depth: number, budget = { left: MAX_JSON_VALUES }): unknown {
   if (depth > 64) throw new ReflectkitError('PTH_FORMAT', 'nesting deeper than 64', { path });
+  if (--budget.left < 0) {
+    throw new ReflectkitError('PTH_FORMAT', `the object expands to more than ${MAX_JSON_VALUES} values (shared references)`, { path, expected: 'plain data such as a stats dict' });
+  }
   if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') return value;
   if (typeof value === 'bigint') {
     if (value < BigInt(Number.MIN_SAFE_INTEGER) || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new ReflectkitError('PTH_FORMAT', `integer ${value} is too large`, { path });
@@ -173,12 +182,12 @@ function toJson(value: PickleValue, path: string, depth: number): unknown {
   switch (value.kind) {
     case 'list':
     case 'tuple':
-      return value.items.map((v, i) => toJson(v, `${path}[${i}]`, depth + 1));
+      return value.items.map((v, i) => toJson(v, `${path}[${i}]`, depth + 1, budget));
     case 'dict':
       return Object.fromEntries(
         [...value.entries].map(([k, v]) => {
           if (typeof k !== 'string') throw new ReflectkitError('PTH_FORMAT', `a dict key is ${describePickleValue(k)}`, { path, expected: 'string keys' });
-          return [k, toJson(v, path === '' ? k : `${path}.${k}`, depth + 1)];
+          return [k, toJson(v, path === '' ? k : `${path}.${k}`, depth + 1, budget)];
         }),
       );
     default:

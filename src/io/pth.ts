@@ -162,12 +162,18 @@ function rebuildTensor(args: readonly PickleValue[], context: PickleContext): Pi
   if (typeof args[4] !== 'boolean') throw formatError('requires_grad is not a bool', context);
   const hooks = asDict(args[5]);
   if (hooks === undefined || hooks.entries.size > 0) throw formatError('a tensor has backward hooks', context, 'an empty OrderedDict');
-  // The largest element index must lie inside the storage.
+  // The largest element index must lie inside the storage, and the tensor may not hold more elements than
+  // its storage: an expanded view (stride 0) of a 1-element storage declaring (10⁵, 10⁵) would otherwise
+  // make the reader allocate 40 GB for a file of a few bytes.
   if (!shape.includes(0)) {
     let last = storageOffset;
     for (let d = 0; d < shape.length; d++) last += (shape[d]! - 1) * stride[d]!;
     if (!Number.isSafeInteger(last) || last >= storage.numel) {
       throw formatError(`a tensor of size (${shape.join(', ')}) reaches element ${last} of a storage of ${storage.numel}`, context);
+    }
+    const n = elementCount(shape);
+    if (n > storage.numel) {
+      throw formatError(`a tensor of size (${shape.join(', ')}) has ${n} elements, more than its storage's ${storage.numel}`, context, 'a tensor no larger than its storage (save tensor.contiguous())');
     }
   }
   return { kind: 'object', type: TENSOR, value: { storage, storageOffset, shape, stride } satisfies TensorRefValue };

@@ -77,7 +77,7 @@ export function findCentralDirectory(tail: Uint8Array, fileSize: number, path = 
     let size = view.getUint32(i + 12, true);
     let offset = view.getUint32(i + 16, true);
     let limit = tailStart + i; // the directory ends before the end record (or the zip64 record)
-    if (view.getUint16(i + 4, true) !== 0 || view.getUint16(i + 6, true) !== 0) throw zipError('a multi-disk zip archive', path);
+    if (view.getUint16(i + 4, true) !== 0 || view.getUint16(i + 6, true) !== 0 || view.getUint16(i + 8, true) !== count) throw zipError('a multi-disk zip archive', path);
     if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff) {
       const at = i - 20;
       if (at < 0 || view.getUint32(at, true) !== ZIP64_LOCATOR) throw zipError('a zip64 archive without its zip64 locator', path);
@@ -119,6 +119,8 @@ export function parseCentralDirectory(bytes: Uint8Array, location: CentralDirect
     const commentLength = view.getUint16(at + 32, true);
     const next = at + 46 + nameLength + extraLength + commentLength;
     if (next > bytes.length) throw zipError(`central directory entry ${k} runs past the directory`, path);
+    const disk = view.getUint16(at + 34, true); // 0xffff: in the zip64 field (only ever 0 here)
+    if (disk !== 0 && disk !== 0xffff) throw zipError(`central directory entry ${k} is on disk ${disk} of a multi-disk archive`, path);
     let name: string;
     try {
       name = utf8.decode(bytes.subarray(at + 46, at + 46 + nameLength));
@@ -176,6 +178,8 @@ export function entryDataOffset(entry: ZipEntry, localHeader: Uint8Array, fileSi
     throw zipError(`the local header of ${entry.name} is missing`, path);
   }
   if (entry.method !== 0) throw zipError(`${entry.name} is compressed (method ${entry.method})`, path, 'stored entries, as torch.save writes them');
+  // Bits 0 and 6: encrypted. The bytes would be read as values otherwise (torch refuses these too).
+  if ((entry.flags & 0x41) !== 0) throw zipError(`${entry.name} is encrypted`, path, 'stored entries, as torch.save writes them');
   if (entry.size !== entry.compressedSize) throw zipError(`${entry.name} is stored with two different sizes`, path);
   const view = viewOf(localHeader);
   const start = entry.headerOffset + LOCAL_HEADER_BYTES + view.getUint16(26, true) + view.getUint16(28, true);
