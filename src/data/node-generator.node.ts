@@ -1,12 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReflectkitError } from '../errors.js';
-import { ioError, writeFileAtomic } from '../io/atomic-file.node.js';
+import { AtomicFile, ioError, removeStalePartials } from '../io/atomic-file.node.js';
 import { NpyWriter } from '../io/npy-file.node.js';
 import type { ChunkExecutor } from './executor.js';
 import { ReflectivityDataGenerator as CoreGenerator, validateCurveCount, type RunOptions } from './generator.js';
 import type { GeneratorOptions, ResolvedGeneratorModel } from './generator-options.js';
 import { coreCount, maxWorkers, WorkerPoolExecutor } from './worker-pool.node.js';
+
+/** The files {@link ReflectivityDataGenerator.generateToFiles} writes into its folder. */
+const OUTPUT_FILES = ['nr_train.npy', 'sld_train.npy', 'parameters.npy', 'generation.json'];
 
 /** Where {@link ReflectivityDataGenerator.generateToFiles} put a dataset. */
 export interface GeneratedFiles {
@@ -65,7 +68,9 @@ export class ReflectivityDataGenerator extends CoreGenerator {
    * Generates `numCurves` curves straight to `dir/nr_train.npy` and `dir/sld_train.npy` (pyreflect's
    * names and layouts, float32), plus `parameters.npy` and `generation.json`. Memory stays flat as N
    * grows: chunks are appended as they arrive, in order. Files are written under temporary names and
-   * renamed into place only when complete; a cancelled or failed run leaves no partial `.npy`.
+   * renamed into place only when all four are complete and flushed; a cancelled or failed run (a full disk,
+   * a folder it may not write) leaves no partial `.npy` and the folder's earlier dataset as it was. The
+   * temporary files a killed run left in `dir` are deleted when the next run starts.
    *
    * @throws ReflectkitError `INVALID_OPTION`, `ABORTED`, `IO_ERROR`.
    */
@@ -84,7 +89,11 @@ export class ReflectivityDataGenerator extends CoreGenerator {
     const sldPath = join(dir, 'sld_train.npy');
     const parametersPath = join(dir, 'parameters.npy');
     const metadataPath = join(dir, 'generation.json');
+    // A killed earlier run leaves its temporary files (up to the whole dataset's size): remove them first.
+    await removeStalePartials(dir, OUTPUT_FILES);
     const writers: NpyWriter[] = [];
+    let metadata: AtomicFile | undefined;
+    let result: GeneratedFiles;
     try {
       writers.push(await NpyWriter.open(nrPath, 'f4', [total, 2, qLength]));
       writers.push(await NpyWriter.open(sldPath, 'f4', [total, 2, p]));
@@ -95,25 +104,30 @@ export class ReflectivityDataGenerator extends CoreGenerator {
         await sldWriter.append(chunk.sld);
         await parameterWriter.append(chunk.parameters);
       }
-      for (const writer of writers) await writer.close();
+      // Everything that needs space (the data, its flush, generation.json) is done before any file is
+      // renamed into place, so a full disk leaves the folder's earlier dataset whole and consistent.
+      for (const writer of writers) await writer.seal();
+      result = {
+        dir,
+        nrPath,
+        sldPath,
+        parametersPath,
+        metadataPath,
+        numCurves: total,
+        nrShape: [total, 2, qLength],
+        sldShape: [total, 2, p],
+        seconds: (performance.now() - started) / 1000,
+        model: this.model,
+      };
+      metadata = await AtomicFile.create(metadataPath);
+      await metadata.write(new TextEncoder().encode(`${JSON.stringify({ ...result, workers: this.workers }, null, 2)}\n`));
+      await metadata.seal();
+      for (const writer of writers) await writer.publish();
+      await metadata.publish();
     } catch (error) {
-      await Promise.all(writers.map((w) => w.discard()));
+      await Promise.all([...writers.map((w) => w.discard()), metadata?.discard()]);
       throw error;
     }
-    const seconds = (performance.now() - started) / 1000;
-    const result: GeneratedFiles = {
-      dir,
-      nrPath,
-      sldPath,
-      parametersPath,
-      metadataPath,
-      numCurves: total,
-      nrShape: [total, 2, qLength],
-      sldShape: [total, 2, p],
-      seconds,
-      model: this.model,
-    };
-    await writeFileAtomic(metadataPath, `${JSON.stringify({ ...result, workers: this.workers }, null, 2)}\n`);
     return result;
   }
 }

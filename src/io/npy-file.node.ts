@@ -119,8 +119,16 @@ export class NpyWriter {
     this.written += values.length;
   }
 
-  /** Completes the file: checks the count, flushes, renames into place. */
+  /** Completes the file: checks the count, flushes, renames into place ({@link NpyWriter.seal}, then {@link NpyWriter.publish}). */
   async close(): Promise<void> {
+    await this.publish();
+  }
+
+  /**
+   * Checks the count and flushes the data to disk, still under the temporary name (see
+   * {@link AtomicFile.seal}): files written together are all sealed before any is published.
+   */
+  async seal(): Promise<void> {
     if (this.written !== this.size) {
       await this.file.discard();
       throw new ReflectkitError('BAD_SHAPE', `${this.written} of ${this.size} elements were written`, {
@@ -128,7 +136,13 @@ export class NpyWriter {
         expected: `${this.size} elements`,
       });
     }
-    await this.file.commit();
+    await this.file.seal();
+  }
+
+  /** Renames the file into place, sealing it first if that is not done yet. */
+  async publish(): Promise<void> {
+    await this.seal();
+    await this.file.publish();
   }
 
   /** Abandons the file; any earlier file at the path is left untouched. */

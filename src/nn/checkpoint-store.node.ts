@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ReflectkitError } from '../errors.js';
-import { ioError, writeFileAtomic } from '../io/atomic-file.node.js';
+import { ioError, pathExists, writeFileAtomic } from '../io/atomic-file.node.js';
 import type { CheckpointStore, TrainerSettings, TrainingSnapshot } from './checkpoint.js';
 import { stateArraysPerVariable } from './optimizer.js';
 
@@ -39,6 +39,9 @@ function split(bytes: Uint8Array, sizes: readonly number[], what: string, path: 
   return out;
 }
 
+/** Names of checkpoint folders: `epoch-E-batch-B`, with `-N` when that position was saved before. */
+const CHECKPOINT_NAME = /^epoch-\d+-batch-\d+(?:-\d+)?$/;
+
 const metaSchema = z.object({
   format: z.literal('reflectkit-checkpoint'),
   version: z.literal(1),
@@ -64,7 +67,11 @@ export class FolderCheckpointStore implements CheckpointStore {
 
   async save(snapshot: TrainingSnapshot): Promise<string> {
     const { progress } = snapshot.meta;
-    const name = `epoch-${progress.epoch}-batch-${progress.batch}`;
+    // A checkpoint at a position saved before (a run paused twice at the same batch) gets a new name: the
+    // folder latest.json names is never removed before latest.json names its successor.
+    const base = `epoch-${progress.epoch}-batch-${progress.batch}`;
+    let name = base;
+    for (let n = 2; await pathExists(join(this.dir, name)); n++) name = `${base}-${n}`;
     const folder = join(this.dir, name);
     const staging = join(this.dir, `.${name}.partial`);
     try {
@@ -79,30 +86,45 @@ export class FolderCheckpointStore implements CheckpointStore {
       optimizerStep: snapshot.optimizer.step,
       hasBest: snapshot.bestWeights !== null,
     };
-    await writeFileAtomic(join(staging, WEIGHTS), concat(snapshot.weights));
-    await writeFileAtomic(join(staging, OPTIMIZER), concat([...snapshot.optimizer.m, ...snapshot.optimizer.v]));
-    if (snapshot.bestWeights !== null) await writeFileAtomic(join(staging, BEST), concat(snapshot.bestWeights));
-    await writeFileAtomic(join(staging, META), `${JSON.stringify(meta)}\n`);
     try {
-      await rm(folder, { recursive: true, force: true });
-      await rename(staging, folder);
+      await writeFileAtomic(join(staging, WEIGHTS), concat(snapshot.weights));
+      await writeFileAtomic(join(staging, OPTIMIZER), concat([...snapshot.optimizer.m, ...snapshot.optimizer.v]));
+      if (snapshot.bestWeights !== null) await writeFileAtomic(join(staging, BEST), concat(snapshot.bestWeights));
+      await writeFileAtomic(join(staging, META), `${JSON.stringify(meta)}\n`);
+      try {
+        await rename(staging, folder);
+      } catch (error) {
+        throw ioError('publish checkpoint', folder, error);
+      }
     } catch (error) {
-      throw ioError('publish checkpoint', folder, error);
+      // A full disk or a refused write: drop the half-written staging folder (it holds space); latest.json
+      // still names the last complete checkpoint.
+      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      throw error;
     }
     await writeFileAtomic(join(this.dir, LATEST), `${JSON.stringify({ checkpoint: name })}\n`);
     await this.prune(name);
     return folder;
   }
 
+  /** Removes checkpoint folders beyond `keep`, and the staging folders a killed save left behind. */
   private async prune(current: string): Promise<void> {
-    const entries = await readdir(this.dir, { withFileTypes: true });
-    const folders = [];
-    for (const e of entries) {
-      if (!e.isDirectory() || !/^epoch-\d+-batch-\d+$/.test(e.name) || e.name === current) continue;
-      folders.push({ name: e.name, time: (await stat(join(this.dir, e.name))).mtimeMs });
+    try {
+      const entries = await readdir(this.dir, { withFileTypes: true });
+      const folders = [];
+      for (const e of entries) {
+        if (e.isDirectory() && /^\.epoch-\d+-batch-\d+(?:-\d+)?\.partial$/.test(e.name)) {
+          await rm(join(this.dir, e.name), { recursive: true, force: true });
+          continue;
+        }
+        if (!e.isDirectory() || !CHECKPOINT_NAME.test(e.name) || e.name === current) continue;
+        folders.push({ name: e.name, time: (await stat(join(this.dir, e.name))).mtimeMs });
+      }
+      folders.sort((a, b) => b.time - a.time);
+      for (const old of folders.slice(Math.max(0, this.keep - 1))) await rm(join(this.dir, old.name), { recursive: true, force: true });
+    } catch (error) {
+      throw ioError('remove old checkpoints from', this.dir, error);
     }
-    folders.sort((a, b) => b.time - a.time);
-    for (const old of folders.slice(Math.max(0, this.keep - 1))) await rm(join(this.dir, old.name), { recursive: true, force: true });
   }
 }
 
@@ -117,7 +139,7 @@ export async function loadCheckpoint(dir: string): Promise<TrainingSnapshot> {
   let folder = dir;
   try {
     const latest = JSON.parse(await readFile(join(dir, LATEST), 'utf8')) as { checkpoint?: unknown };
-    if (typeof latest.checkpoint === 'string' && /^epoch-\d+-batch-\d+$/.test(latest.checkpoint)) folder = join(dir, latest.checkpoint);
+    if (typeof latest.checkpoint === 'string' && CHECKPOINT_NAME.test(latest.checkpoint)) folder = join(dir, latest.checkpoint);
   } catch {
     // not a store folder: try dir as a checkpoint folder
   }

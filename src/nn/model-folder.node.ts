@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ReflectkitError } from '../errors.js';
@@ -10,7 +10,7 @@ import { readPth, writePth } from '../io/pth-file.node.js';
 import { NrSldScaler, type ScalerStats } from '../preprocess/scaler.js';
 import { VERSION } from '../version.js';
 import type { TrainingHistory } from './checkpoint.js';
-import { cnnConfigSchema, createCnn, type Cnn, type CnnConfig } from './cnn.js';
+import { cnnConfigSchema, countParameters, createCnn, type Cnn, type CnnConfig } from './cnn.js';
 import { tf } from './tf.js';
 import { loadStateDictIntoCnn, pyreflectStateDictMetadata, stateDictFromCnn } from './torch-state.js';
 
@@ -140,6 +140,17 @@ export async function saveBundle(dir: string, cnn: Cnn, scaler: NrSldScaler, ext
   }
   const staging = `${dir}.partial`;
   await freshFolder(staging);
+  try {
+    return await writeBundle(dir, staging, modelId, cnn, scaler, extra);
+  } catch (error) {
+    // A full disk or a refused write: drop the staging folder (it holds space); dir is as it was.
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** {@link saveBundle}'s work: every file into `staging`, then moved into `dir`, `config.json` last. */
+async function writeBundle(dir: string, staging: string, modelId: string, cnn: Cnn, scaler: NrSldScaler, extra: SaveBundleOptions): Promise<ModelFolderConfig> {
   const files: Record<string, { bytes: number; sha256: string }> = {};
   const weightsFile = cnn.config.head === 'dense' ? `${modelId}.pth` : WEIGHTS;
   if (weightsFile === WEIGHTS) {
@@ -272,20 +283,42 @@ export async function loadBundle(dir: string, options: { verifyTrainingData?: bo
   const config = json as ModelFolderConfig;
   const listed = Object.entries(config.files ?? {}).filter(([name]) => options.verifyTrainingData === true || !(TRAINING_FILES as readonly string[]).includes(name));
   await verifyFiles(dir, Object.fromEntries(listed));
-  const cnn = createCnn(config.model);
-  const weightsFile = config.weightsFile ?? WEIGHTS;
-  if (weightsFile.endsWith('.pth')) {
-    try {
-      loadStateDictIntoCnn(cnn, await readPth(join(dir, weightsFile)));
-    } catch (error) {
-      cnn.model.dispose();
-      throw error;
-    }
-  } else {
-    loadWeightsBin(dir, cnn, config, await read(weightsFile));
+  let scaler: NrSldScaler;
+  try {
+    scaler = NrSldScaler.fromJSON(JSON.parse((await read(SCALER)).toString('utf8')) as ScalerStats);
+  } catch (error) {
+    if (error instanceof ReflectkitError && error.code === 'CHECKPOINT_INVALID') throw error;
+    throw new ReflectkitError('CHECKPOINT_INVALID', `${SCALER} is not a reflectkit scaler: ${(error as Error).message}`, { path: join(dir, SCALER), expected: 'the scaler JSON saveBundle writes', cause: error });
   }
-  const scaler = NrSldScaler.fromJSON(JSON.parse((await read(SCALER)).toString('utf8')) as ScalerStats);
+  const weightsFile = config.weightsFile ?? WEIGHTS;
+  // The architecture is checked against the weights on disk before it is built: a config.json declaring a
+  // huge model next to a small weights file must not allocate that model.
+  const weightsBytes = await fileSize(join(dir, weightsFile));
+  const parameters = countParameters(config.model).total;
+  if (parameters * 4 > weightsBytes) {
+    throw new ReflectkitError('CHECKPOINT_INVALID', `${CONFIG} describes ${parameters} trainable parameters, ${weightsFile} holds ${weightsBytes} bytes`, {
+      path: join(dir, CONFIG),
+      expected: `a weights file of at least ${parameters * 4} bytes`,
+    });
+  }
+  const cnn = createCnn(config.model);
+  try {
+    if (weightsFile.endsWith('.pth')) loadStateDictIntoCnn(cnn, await readPth(join(dir, weightsFile)));
+    else loadWeightsBin(dir, cnn, config, await read(weightsFile));
+  } catch (error) {
+    cnn.model.dispose();
+    throw error;
+  }
   return { cnn, scaler, config };
+}
+
+/** Size of a file in bytes; a missing one is `CHECKPOINT_INVALID`. */
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (error) {
+    throw new ReflectkitError('CHECKPOINT_INVALID', `${path} is missing`, { path, expected: 'a model folder (config.json, weights, scaler.json)', cause: error });
+  }
 }
 
 /** Sets the weights from `weights.bin` (float32, in the order and shapes `config.weights` lists). */

@@ -40,6 +40,20 @@ describe('FolderCheckpointStore / loadCheckpoint', () => {
     expect(await loadCheckpoint(where)).toEqual(snapshot(2, false));
   });
 
+  it('saves a position saved before under a new name, so the folder latest.json names is never removed first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reflectkit-store-'));
+    const store = new FolderCheckpointStore(dir);
+    await store.save(snapshot(2));
+    const second = { ...snapshot(2, false), optimizer: { ...snapshot(2).optimizer, step: 4 } };
+    const where = await store.save(second);
+    expect(where).toBe(join(dir, 'epoch-2-batch-0-2'));
+    expect(readdirSync(dir).sort()).toEqual(['epoch-2-batch-0-2', 'latest.json']);
+    expect(await loadCheckpoint(dir)).toEqual(second);
+    // a third save at that position takes the name the first one had, now free
+    expect(await store.save(snapshot(2))).toBe(join(dir, 'epoch-2-batch-0'));
+    expect(readdirSync(dir).sort()).toEqual(['epoch-2-batch-0', 'latest.json']);
+  });
+
   it('ignores a half-written checkpoint: latest.json still names the last complete one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'reflectkit-store-'));
     await new FolderCheckpointStore(dir).save(snapshot(1));

@@ -86,6 +86,32 @@ describe('model folders', () => {
     await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'CHECKPOINT_INVALID' });
     await expect(loadBundle(join(dir, 'missing'))).rejects.toMatchObject({ code: 'CHECKPOINT_INVALID' });
   });
+
+  it('refuse, before building it, a config.json that declares a model its weights file cannot hold, and a damaged scaler.json', async () => {
+    const data = await smallData(20);
+    const trainer = new Trainer(SMALL_BOTTLENECK, { epochs: 1 });
+    const dir = join(mkdtempSync(join(tmpdir(), 'reflectkit-model-')), 'model');
+    await saveBundle(dir, trainer.cnn, data.scaler);
+    await trainer.dispose();
+    // A folder without the manifest (as older ones): nothing but the sizes guards it.
+    const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { files?: unknown; model: { inputPoints: number; outputPoints: number } };
+    delete saved.files;
+    const huge = { ...saved, model: { ...saved.model, inputPoints: 100_000, outputPoints: 100_000 } };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(huge));
+    const tensorsBefore = tf.memory().numTensors;
+    // 4 bytes for each of 1.3e12 parameters: refused from the file size, nothing allocated
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'CHECKPOINT_INVALID', message: expect.stringMatching(/describes \d+ trainable parameters, weights\.bin holds \d+ bytes/) });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(saved));
+    const loaded = await loadBundle(dir);
+    expect(loaded.scaler.toJSON()).toEqual(data.scaler.toJSON());
+    loaded.cnn.model.dispose();
+    writeFileSync(join(dir, 'scaler.json'), '{"format": "reflectkit-scaler", "version": 1, "logNr": tr');
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'CHECKPOINT_INVALID', path: join(dir, 'scaler.json') });
+    writeFileSync(join(dir, 'scaler.json'), JSON.stringify({ ...data.scaler.toJSON(), clipMin: -1 }));
+    await expect(loadBundle(dir)).rejects.toMatchObject({ code: 'CHECKPOINT_INVALID', path: join(dir, 'scaler.json') });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
 });
 
 describe('model folders as bundles', () => {
