@@ -17,6 +17,7 @@ import {
   type Filter,
   type MongoClientOptions,
 } from 'mongodb';
+import { inspect } from 'node:util';
 import { ReflectkitError } from '../errors.js';
 import {
   HEAVY_RESULT_FIELDS,
@@ -122,7 +123,6 @@ export function redactSecrets(text: string, uri: string): string {
   return out;
 }
 
-/** True for driver errors that mean the server cannot be reached (as opposed to a refusal). */
 /**
  * A numeric option of the connection string's query (names are case-insensitive, as the driver reads them),
  * or undefined when absent or not a number ≥ 0.
@@ -138,6 +138,7 @@ function uriNumber(uri: string, name: string): number | undefined {
   return undefined;
 }
 
+/** True for driver errors that mean the server cannot be reached (as opposed to a refusal). */
 function isOutage(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   // A socket error the driver passes on as it is (EPIPE "socket has been ended by the other party", ECONNRESET).
@@ -211,7 +212,6 @@ export class MongoHistoryStore implements HistoryStore {
   readonly collectionName: string;
   /** The connection string without its password, for messages. */
   readonly redactedUri: string;
-  private readonly uri: string;
   /**
    * The bounds on waiting for the server, ms, as the driver uses them (each: the option, else the URI's,
    * else the default). An unreachable or frozen server fails an operation with `HISTORY_UNAVAILABLE` after
@@ -226,6 +226,7 @@ export class MongoHistoryStore implements HistoryStore {
     /** How long a socket may stay silent during an operation; default 30000. */
     socketTimeoutMS: number;
   };
+  private readonly uri: string;
   private readonly client: MongoClient;
   private readonly onWarning: (message: string) => void;
   private ready: Promise<Collection<HistoryDocument>> | undefined;
@@ -248,9 +249,9 @@ export class MongoHistoryStore implements HistoryStore {
       throw new ReflectkitError('INVALID_OPTION', `collection ${JSON.stringify(this.collectionName.slice(0, 64))}`, { path: 'collection', expected: 'letters, digits, "_", "." or "-", at most 120, not system.*' });
     }
     this.onWarning = options.onWarning ?? (() => undefined);
-    try {
     // An option given to the driver overrides the URI's: the defaults apply only where the URI has none.
     const serverSelectionTimeoutMS = options.serverSelectionTimeoutMS ?? uriNumber(uri, 'serverSelectionTimeoutMS') ?? 5000;
+    try {
       this.client = new MongoClient(uri, {
         serverSelectionTimeoutMS,
         connectTimeoutMS: options.connectTimeoutMS ?? uriNumber(uri, 'connectTimeoutMS') ?? serverSelectionTimeoutMS,
@@ -265,7 +266,6 @@ export class MongoHistoryStore implements HistoryStore {
         expected: 'a valid mongodb:// or mongodb+srv:// URI',
       });
     }
-  }
     const resolved = this.client.options;
     this.timeouts = { serverSelectionTimeoutMS: resolved.serverSelectionTimeoutMS, connectTimeoutMS: resolved.connectTimeoutMS, socketTimeoutMS: resolved.socketTimeoutMS };
   }
@@ -273,6 +273,7 @@ export class MongoHistoryStore implements HistoryStore {
   /** `database.collection`, for messages. */
   private get namespace(): string {
     return `${this.database}.${this.collectionName}`;
+  }
 
   /** A driver error as `HISTORY_UNAVAILABLE`, with the password removed from everything it says. */
   private unavailable(error: unknown, action: string): ReflectkitError {
@@ -353,6 +354,9 @@ export class MongoHistoryStore implements HistoryStore {
    * `result.model_id` for another record with the same model id, at `id` for another user's document.
    */
   async insertRecord(record: HistoryRecord): Promise<MongoInsertOutcome> {
+    // Its ids are checked again (it is public): an id that is not a valid user or record id never reaches a query.
+    checkUserId(record?.user_id);
+    checkRecordId(record.id);
     const collection = await this.collection();
     const document = toDocument(record);
     try {
@@ -450,5 +454,24 @@ export class MongoHistoryStore implements HistoryStore {
   async close(): Promise<void> {
     this.closed = true;
     await this.client.close().catch(() => undefined);
+  }
+
+  /** The store as logs may show it (`JSON.stringify`): never the connection string's password nor the driver's client, which holds it. */
+  toJSON(): {
+    /** `mongodb`. */
+    kind: string;
+    /** The connection string without its password. */
+    uri: string;
+    /** The database name. */
+    database: string;
+    /** The collection name. */
+    collection: string;
+  } {
+    return { kind: this.kind, uri: this.redactedUri, database: this.database, collection: this.collectionName };
+  }
+
+  /** What `util.inspect` and `console.log` show: {@link toJSON}'s fields. */
+  [inspect.custom](): object {
+    return { ...this.toJSON() };
   }
 }

@@ -29,9 +29,14 @@ export function checkModelId(value: unknown, path = 'modelId'): string {
   return value;
 }
 
-/** Checks a plain file name (no folder part: no `/`, `\`, `..`, not empty, at most 255 characters); `INVALID_ID` at `path` otherwise. */
+/** True for a plain file name: not empty, not `.`, at most 255 characters, no `/`, `\`, `..` or NUL (so it names a file inside its folder on every platform). */
+export function isPlainFileName(value: unknown): value is string {
+  return typeof value === 'string' && value !== '' && value !== '.' && value.length <= 255 && !value.includes('/') && !value.includes('\\') && !value.includes('..') && !value.includes('\0');
+}
+
+/** Checks a plain file name ({@link isPlainFileName}); `INVALID_ID` at `path` otherwise. */
 export function checkFileName(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value === '' || value === '.' || value.length > 255 || value.includes('/') || value.includes('\\') || value.includes('..') || value.includes('\0')) {
+  if (!isPlainFileName(value)) {
     throw new ReflectkitError('INVALID_ID', `file name ${shown(value)}`, { path, expected: 'a plain file name: no "/", "\\" or "..", at most 255 characters' });
   }
   return value;
