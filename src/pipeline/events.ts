@@ -97,7 +97,7 @@ export interface PipelineResult {
   history: {
     /** The record's id (24 hex digits). */
     id: string;
-    /** `mongodb`, `embedded` or `embedded (pending sync)`. */
+    /** `mongodb`, `embedded` or `embedded (pending sync)`; `recorded before the interruption` when a resumed run finds the record its killed attempt added. */
     store: string;
   } | null;
   /** The Hub folder of the bundle, or null without a Hub target. */

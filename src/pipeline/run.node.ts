@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GeneratorOptions } from '../data/generator-options.js';
 import { ReflectivityDataGenerator } from '../data/node-generator.node.js';
 import { readGenerationModel, readTrainingFiles } from '../data/training-files.node.js';
 import { ReflectkitError, isReflectkitError } from '../errors.js';
 import { evaluateTestSplit, physicsFromGenerator } from '../eval/evaluate.js';
-import { ioError, pathExists, writeFileAtomic } from '../io/atomic-file.node.js';
+import { ioError, pathExists, removeStalePartials, writeFileAtomic } from '../io/atomic-file.node.js';
 import { useNodeBackend } from '../nn/backend-node.node.js';
 import { loadBundle, saveBundle } from '../nn/model-folder.node.js';
 import { splitIndices } from '../preprocess/split.js';
 import { writeReport } from '../report/png.node.js';
+import { isDuplicateRecordError, newRecordId } from '../store/history.js';
 import { VERSION } from '../version.js';
 import { boundsAroundLayers, parsePipelineConfig, type PipelineConfig } from './config.js';
 import type { PipelineEvent, PipelinePhase, PipelineResult } from './events.js';
 import { historyParams, historyResult, openPipelineHistory, openPipelineHub, type PipelineHistory, type PipelineHub } from './stores.node.js';
+import { configWithSecrets, configWithoutSecrets } from './secrets.node.js';
 import { trainPhase } from './train-phase.node.js';
 
 /** Options of {@link runPipeline} and {@link resumePipeline}. */
@@ -45,6 +48,10 @@ interface RunState {
   modelId: string;
   done: Partial<Record<PipelinePhase, { seconds: number }>>;
   backend?: string;
+  /** Training threads, fixed when training first starts: the result depends on it (per-shard BatchNorm statistics, dropout streams). */
+  trainingWorkers?: number;
+  /** The history record's id and time, chosen before it is added, so that a resume after a crash recognises it. */
+  historyRecord?: { id: string; createdAt: string };
   history?: { id: string; store: string } | null;
 }
 
@@ -86,7 +93,8 @@ export function generatorOptionsOf(config: PipelineConfig, seed: number): Genera
 }
 
 async function saveState(runDir: string, state: RunState): Promise<void> {
-  await writeFileAtomic(join(runDir, STATE), `${JSON.stringify(state, null, 2)}\n`);
+  // The MongoDB password never reaches the run folder (resumePipeline takes it back from the environment).
+  await writeFileAtomic(join(runDir, STATE), `${JSON.stringify({ ...state, config: configWithoutSecrets(state.config) }, null, 2)}\n`);
 }
 
 function aborted(phase: PipelinePhase, runDir: string, cause?: unknown): ReflectkitError {
@@ -148,6 +156,12 @@ export async function resumePipeline(runDir: string, options: Omit<RunPipelineOp
   }
   // The stored config passed validation once; validating again catches a hand-edited file.
   state.config = parsePipelineConfig(state.config);
+  const secrets = configWithSecrets(state.config);
+  state.config = secrets.config;
+  if (secrets.warning !== undefined) options.onEvent?.({ type: 'log', level: 'warn', message: secrets.warning });
+  // A killed attempt never ran its cleanup: drop the temporary files of its unfinished atomic writes.
+  await removeStalePartials(dir, [STATE, 'result.json', 'report.html', ...['nr', 'sld', 'loss', 'parity'].flatMap((c) => [`${c}.svg`, `${c}.png`])]);
+  await removeStalePartials(join(dir, 'model', 'checkpoints'), ['latest.json']);
   return continueRun(dir, state, options);
 }
 
@@ -223,11 +237,20 @@ async function continueRun(runDir: string, state: RunState, options: RunPipeline
       skip('train', 'done');
       skip('save', 'done');
     } else {
+      // wasm and cpu train on one thread per core by default. The count is kept with the run: a resume
+      // (on another machine, or with another option) continues on as many threads as the first attempt.
+      if (state.trainingWorkers === undefined) {
+        state.trainingWorkers = options.trainingWorkers ?? (backend.name === 'wasm' || backend.name === 'cpu' ? availableParallelism() : 0);
+        await saveState(runDir, state);
+      } else if (options.trainingWorkers !== undefined && options.trainingWorkers !== state.trainingWorkers) {
+        emit({ type: 'log', level: 'warn', message: `training continues on ${state.trainingWorkers} worker threads, as it started (trainingWorkers ${options.trainingWorkers} is ignored: it would change the result)` });
+      }
+      const workers = state.trainingWorkers;
       const trained = await phase('train', async () => {
         const out = await trainPhase(config, state.seed, files, split, join(modelDir, 'checkpoints'), backend, {
           emit,
           ...(signal === undefined ? {} : { signal }),
-          ...(options.trainingWorkers === undefined ? {} : { workers: options.trainingWorkers }),
+          workers,
         });
         if (out.result.status === 'paused') {
           await out.trainer.dispose();
@@ -243,6 +266,7 @@ async function continueRun(runDir: string, state: RunState, options: RunPipeline
             ...(config.saveTrainingData ? { trainingData: { nr: files.nrPath, sld: files.sldPath } } : {}),
             info: {
               backend: backend.description,
+              engine: trained.result.engine,
               status: trained.result.status,
               steps: trained.result.steps,
               best: trained.result.best,
@@ -299,9 +323,21 @@ async function continueRun(runDir: string, state: RunState, options: RunPipeline
     if (history === null) skip('history', 'history is off');
     else if (state.history) skip('history', 'done');
     else {
-      state.history = await phase('history', () =>
-        history.add(config.storage.history.userId, { name: config.name, params: historyParams(config, state.seed), result: historyResult(result, state.modelId, config.name, timing) }),
-      );
+      // The record's id is saved before the record is added: a resume after a crash between the two finds its
+      // own record (a duplicate id) instead of adding a second one or failing on the duplicate model id.
+      if (state.historyRecord === undefined) {
+        state.historyRecord = { id: newRecordId(), createdAt: new Date().toISOString() };
+        await saveState(runDir, state);
+      }
+      const planned = state.historyRecord;
+      state.history = await phase('history', async () => {
+        try {
+          return await history.add(config.storage.history.userId, { ...planned, name: config.name, params: historyParams(configWithoutSecrets(config), state.seed), result: historyResult(result, state.modelId, config.name, timing) });
+        } catch (error) {
+          if (isDuplicateRecordError(error) && (error as ReflectkitError).path === 'id') return { id: planned.id, store: 'recorded before the interruption' };
+          throw error;
+        }
+      });
       await saveState(runDir, state);
     }
 

@@ -9,11 +9,13 @@ import type { PipelineEvent } from './events.js';
 /** The history store and where a record went, as `runPipeline` needs it. */
 export interface PipelineHistory {
   /**
-   * Records a finished run.
+   * Records a finished run, under the record id and creation time the pipeline chose (kept in its run folder,
+   * so that a resumed run recognises its own record: a record with that id already there is refused with
+   * `HISTORY_UNAVAILABLE` at `id`, as the history stores do).
    *
    * @returns the record's id and the store that took it (`mongodb`, `embedded`, `embedded (pending sync)`).
    */
-  add(userId: string, entry: { name: string | null; params: Record<string, unknown>; result: Record<string, unknown> }): Promise<{
+  add(userId: string, entry: { name: string | null; params: Record<string, unknown>; result: Record<string, unknown>; id?: string; createdAt?: string }): Promise<{
     /** The record's id. */
     id: string;
     /** The store that took it. */

@@ -154,11 +154,13 @@ async function makeFolder(path: string): Promise<void> {
  * `<user>` and `<model>` are the ids as safe file names (`u-<id>` for lower-case ids, else `x-` and the id's bytes in
  * lower-case base32); `<ms15>` is `created_at` in milliseconds, 15 digits.
  * Listing reads the day folders (UTC) newest first and only the page's summary files, never every record, so
- * a page costs one folder listing per day touched plus `limit` small files (about 10 ms for a page of 50
- * out of 100,000 records made over four months). Every file is written
+ * a page costs one folder listing per day touched plus `limit` small files (about 3 ms for a page of 50
+ * out of 100,000 records made over four months; about 100 ms when all 100,000 fall on one day, whose folder
+ * is then listed whole: benchmarks/RESULTS.md, "History"). Every file is written
  * atomically (temporary file, fsync, rename); a record is added pending marker first, record, model claim,
  * then summary, and removed in the reverse order, so a crash leaves at worst an unlisted record that is
- * still pushed by a sync, never a listed record without its data. A `model_id` is claimed with an atomic
+ * still pushed by a sync (and listed again when the same record is added again), never a listed record
+ * without its data. A `model_id` is claimed with an atomic
  * exclusive link, so two processes cannot both add it for one user.
  */
 export class FileHistoryStore implements HistoryStore {
@@ -196,13 +198,21 @@ export class FileHistoryStore implements HistoryStore {
   /**
    * Stores a record already validated and normalised (by `prepareRecord`) as it is; `pending` marks it for {@link syncHistory}.
    * A record id already here, or a `model_id` this user already has, is refused (`HISTORY_UNAVAILABLE` at
-   * `id` / `result.model_id`).
+   * `id` / `result.model_id`); a record id already here whose summary a crash left unwritten gets it back first.
    */
   async insertRecord(record: HistoryRecord, options: { pending?: boolean } = {}): Promise<HistoryRecord> {
     const user = this.userDir(record.user_id);
     const id = checkRecordId(record.id);
     const path = this.recordPath(user, id);
-    if ((await readJson(path)) !== undefined) throw duplicateIdError(id, 'the embedded history store');
+    const existing = (await readJson(path)) as HistoryRecord | undefined;
+    if (existing !== undefined) {
+      // A crash between the record and its summary left it unlisted: a retried add (same id) lists it again.
+      if (existing.user_id === record.user_id && (await readJson(this.indexPath(user, existing))) === undefined) {
+        await makeFolder(dirname(this.indexPath(user, existing)));
+        await writeFileAtomic(this.indexPath(user, existing), JSON.stringify(summarize(existing)));
+      }
+      throw duplicateIdError(id, 'the embedded history store');
+    }
     const pendingPath = join(user, 'pending', id);
     if (options.pending === true) {
       await makeFolder(dirname(pendingPath));
