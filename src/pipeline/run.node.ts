@@ -9,6 +9,7 @@ import { ReflectkitError, isReflectkitError } from '../errors.js';
 import { evaluateTestSplit, physicsFromGenerator } from '../eval/evaluate.js';
 import { ioError, pathExists, removeStalePartials, writeFileAtomic } from '../io/atomic-file.node.js';
 import { useNodeBackend } from '../nn/backend-node.node.js';
+import type { BackendInfo, BackendName } from '../nn/backend.js';
 import { loadBundle, saveBundle } from '../nn/model-folder.node.js';
 import { splitIndices } from '../preprocess/split.js';
 import { writeReport } from '../report/png.node.js';
@@ -48,6 +49,8 @@ interface RunState {
   modelId: string;
   done: Partial<Record<PipelinePhase, { seconds: number }>>;
   backend?: string;
+  /** The tfjs backend the run started on: a resume with `backend: "auto"` stays on it (the result depends on it). */
+  backendName?: BackendName;
   /** Training threads, fixed when training first starts: the result depends on it (per-shard BatchNorm statistics, dropout streams). */
   trainingWorkers?: number;
   /** The history record's id and time, chosen before it is added, so that a resume after a crash recognises it. */
@@ -56,6 +59,23 @@ interface RunState {
 }
 
 const STATE = 'pipeline.json';
+
+/**
+ * The backend of a run: the config's choice, except that a resumed `auto` run asks for the backend it started
+ * on, since another one (tfjs-node installed in between, say) would not continue to the same result. When that
+ * backend is gone the run goes on with the fastest one present, with a warning.
+ */
+async function runBackend(preference: PipelineConfig['backend'], state: RunState, emit: (event: PipelineEvent) => void): Promise<BackendInfo> {
+  if (preference !== 'auto' || state.backendName === undefined) return useNodeBackend(preference);
+  try {
+    return await useNodeBackend(state.backendName);
+  } catch (error) {
+    if (!isReflectkitError(error) || error.code !== 'BACKEND_UNAVAILABLE') throw error;
+    const backend = await useNodeBackend('auto');
+    emit({ type: 'log', level: 'warn', message: `the run started on ${state.backendName}, which is not available now (${error.message}); it continues on ${backend.name}, so its result will differ from an uninterrupted run` });
+    return backend;
+  }
+}
 
 function runFolderName(date = new Date()): string {
   const pad = (n: number): string => String(n).padStart(2, '0');
@@ -195,8 +215,9 @@ async function continueRun(runDir: string, state: RunState, options: RunPipeline
   };
   const skip = (name: PipelinePhase, reason: string): void => emit({ type: 'phase', phase: name, status: 'skip', reason });
 
-  const backend = await useNodeBackend(config.backend);
+  const backend = await runBackend(config.backend, state, emit);
   state.backend = backend.description;
+  state.backendName = backend.name;
   emit({ type: 'log', level: 'info', message: `run folder ${runDir}; backend ${backend.description}; seed ${state.seed}; model ${state.modelId}` });
   const { history, hub } = await openStores(config, options, emit);
 

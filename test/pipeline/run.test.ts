@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,18 @@ describe('runPipeline', () => {
     // Resuming a finished run skips everything and gives the same result.
     const again = await resumePipeline(runDir, { trainingWorkers: 0 });
     expect(again.metrics).toEqual(result.metrics);
+    // A run resumed with backend "auto" stays on the backend it started on (native TensorFlow, faster, is
+    // installed here and would be auto's pick); when that one is gone it says so and goes on.
+    const stateFile = join(runDir, 'pipeline.json');
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { backendName: string; config: { backend: string } };
+    expect(saved.backendName).toBe('wasm');
+    writeFileSync(stateFile, JSON.stringify({ ...saved, config: { ...saved.config, backend: 'auto' } }));
+    expect((await resumePipeline(runDir, { trainingWorkers: 0 })).backend).toBe(result.backend);
+    writeFileSync(stateFile, JSON.stringify({ ...saved, backendName: 'webgpu', config: { ...saved.config, backend: 'auto' } }));
+    const warnings: string[] = [];
+    const moved = await resumePipeline(runDir, { trainingWorkers: 0, onEvent: (e) => e.type === 'log' && e.level === 'warn' && warnings.push(e.message) });
+    expect(moved.backend).not.toMatch(/^webgpu/);
+    expect(warnings).toEqual([expect.stringMatching(/started on webgpu, which is not available now .* continues on \w+, so its result will differ/)]);
   });
 
   it('trains with z-score normalisation and SGD with momentum when the config asks, and the bundle says so', async () => {
