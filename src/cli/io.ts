@@ -24,12 +24,19 @@ export async function readJsonFile(path: string): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new ReflectkitError('INVALID_CONFIG', `${path} is not valid JSON: ${(error as Error).message}`, {
-      path,
-      expected: 'a JSON document',
-      cause: error,
-    });
+    // V8's message may quote the text around the error, which can be a password in a connection string:
+    // only the position is reported, and the original error is not kept as the cause.
+    throw new ReflectkitError('INVALID_CONFIG', `${path} is not valid JSON${jsonErrorPosition(error, text)}`, { path, expected: 'a JSON document' });
   }
+}
+
+/** ` (line L, column C)` from a JSON.parse error that gives a position, else `''`. */
+function jsonErrorPosition(error: unknown, text: string): string {
+  const match = /at position (\d+)/.exec((error as Error)?.message ?? '');
+  if (match === null) return '';
+  const before = text.slice(0, Number(match[1]));
+  const line = before.split('\n').length;
+  return ` (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
 }
 
 /** The exit code for an error: invalid input, interruption, or failure. */

@@ -49,6 +49,14 @@ describe('reflectkit simulate', () => {
     const broken = cli(['simulate', '--model', join(dir, 'broken.json')]);
     expect(broken.status).toBe(2);
     expect(broken.stderr).toContain('is not valid JSON');
+    // V8's own message would quote the text around the error: a password must not reach the terminal.
+    writeFileSync(join(dir, 'secret.json'), '{"storage": {"history": {"mongodbUri": hunter2secret}}}');
+    const secret = cli(['run', join(dir, 'secret.json')]);
+    expect(secret.status).toBe(2);
+    expect(secret.stderr).toContain('is not valid JSON');
+    expect(secret.stderr + secret.stdout).not.toContain('hunter2');
+    writeFileSync(join(dir, 'late.json'), '{\n  "name": "x",\n  "seed": 1 2\n}');
+    expect(cli(['run', join(dir, 'late.json')]).stderr).toContain('is not valid JSON (line 3, column 13)');
     const missing = cli(['simulate', '--model', join(dir, 'nope.json')]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('IO_ERROR');
