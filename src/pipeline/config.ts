@@ -235,7 +235,11 @@ const historySchema = z.strictObject({
   userId: z.string().regex(USER_ID_PATTERN, 'letters, digits, ".", "_", "@", "-"').default('local'),
   mongodbUri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// URI').nullable().default(null),
   database: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('PyReflect'),
-  collection: z.string().regex(/^[A-Za-z0-9_.-]{1,120}$/).default('generations'),
+  collection: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,120}$/)
+    .refine((name) => !name.startsWith('system.'), 'not a system.* collection')
+    .default('generations'),
   dir: z.string().min(1).nullable().default(null),
 });
 

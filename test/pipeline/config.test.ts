@@ -1,25 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { boundsAroundLayers, parsePipelineConfig } from '../../src/pipeline/config.js';
 import { thrown } from '../helpers/errors.js';
-
-/** The web interface's request body, as its frontend sends it (pyreflect-interface GenerateRequest). */
-const INTERFACE_BODY = {
-  layers: [
-    { name: 'substrate', sld: 2.07, isld: 0, thickness: 0, roughness: 1.8 },
-    { name: 'siox', sld: 3.47, isld: 0, thickness: 12, roughness: 2 },
-    { name: 'layer 1', sld: 4.5, isld: 0, thickness: 150, roughness: 10 },
-    { name: 'air', sld: 0, isld: 0, thickness: 0, roughness: 0 },
-  ],
-  generator: { numCurves: 1000, numFilmLayers: 1, layerBound: [{ i: 2, par: 'thickness', bounds: [100, 200] }] },
-  training: { batchSize: 32, epochs: 10, layers: 12, dropout: 0, latentDim: 16, aeEpochs: 50, mlpEpochs: 50 },
-  name: 'my run',
-  saveTrainingData: true,
-  dataSource: 'synthetic',
-  workflow: 'nr_sld',
-  mode: 'train',
-  autoGenerateModelStats: true,
-  gpu: 'T4',
-};
+import { INTERFACE_BODY } from '../helpers/interface-body.js';
 
 describe('parsePipelineConfig', () => {
   it("accepts the web interface's request body as it is, with pyreflect's defaults filled in", () => {
@@ -71,6 +53,7 @@ describe('parsePipelineConfig', () => {
       [{ optimizer: 'sgd', momentum: 1 }, 'training.momentum'],
       [{ storage: { hub: { repo: '../etc' } } }, 'storage.hub.repo'],
       [{ storage: { history: { userId: '../../x' } } }, 'storage.history.userId'],
+      [{ storage: { history: { collection: 'system.users' } } }, 'storage.history.collection'],
       [{ qMin: 0.2, qMax: 0.1 }, 'generator.qMax'],
       [{ generator: { layerBound: [{ i: 1, par: 'sld', bounds: [0, 1] }] } }, 'generator.layerBound'],
       [{ layers: INTERFACE_BODY.layers, generator: { numFilmLayers: 3, layerBound: [] } }, 'generator.numFilmLayers'],
