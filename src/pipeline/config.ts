@@ -138,6 +138,10 @@ export interface PipelineConfig {
       private: boolean;
       /** Delete the local bundle once the Hub's copy is verified (default false). */
       removeLocal: boolean;
+      /** Retries of a failed request, with backoff (default 4). */
+      retries: number;
+      /** Per request, ms: the longest wait for the response headers and the longest pause within a body, before it is abandoned and retried (default 120000). */
+      timeoutMs: number;
     } | null;
     /** The run history. */
     history: {
@@ -228,6 +232,8 @@ const hubSchema = z.strictObject({
   repoType: z.enum(['dataset', 'model']).default('dataset'),
   private: z.boolean().default(true),
   removeLocal: z.boolean().default(false),
+  retries: z.number().int().min(0).max(10).default(4),
+  timeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
 });
 
 const historySchema = z.strictObject({

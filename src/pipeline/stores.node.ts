@@ -117,6 +117,8 @@ export function openPipelineHub(config: PipelineConfig, emit: (event: PipelineEv
     repo: target.repo,
     repoType: target.repoType,
     private: target.private,
+    retries: target.retries,
+    timeoutMs: target.timeoutMs,
     // HubStore's lines already start with `hub: `.
     onLog: (message) => emit({ type: 'log', level: 'info', message: message.startsWith('hub: ') ? message : `hub: ${message}` }),
   });

@@ -16,6 +16,7 @@ describe('parsePipelineConfig', () => {
     expect(config.gpu).toBe('T4');
     expect(config.storage.history).toMatchObject({ enabled: true, userId: 'local', database: 'PyReflect', collection: 'generations' });
     expect(config.storage.hub).toBeNull();
+    expect(parsePipelineConfig({ storage: { hub: { repo: 'me/data' } } }).storage.hub).toEqual({ repo: 'me/data', repoType: 'dataset', private: true, removeLocal: false, retries: 4, timeoutMs: 120_000 });
   });
 
   it('takes the roadmap keys at the top level or in their section, not both', () => {
@@ -52,6 +53,8 @@ describe('parsePipelineConfig', () => {
       [{ momentum: 0.9 }, 'training.momentum'],
       [{ optimizer: 'sgd', momentum: 1 }, 'training.momentum'],
       [{ storage: { hub: { repo: '../etc' } } }, 'storage.hub.repo'],
+      [{ storage: { hub: { repo: 'me/data', timeoutMs: 10 } } }, 'storage.hub.timeoutMs'],
+      [{ storage: { hub: { repo: 'me/data', retries: -1 } } }, 'storage.hub.retries'],
       [{ storage: { history: { userId: '../../x' } } }, 'storage.history.userId'],
       [{ storage: { history: { collection: 'system.users' } } }, 'storage.history.collection'],
       [{ qMin: 0.2, qMax: 0.1 }, 'generator.qMax'],
