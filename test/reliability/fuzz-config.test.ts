@@ -16,6 +16,7 @@ import { parsePipelineConfig } from '../../src/pipeline/config.js';
 import { NrSldScaler } from '../../src/preprocess/scaler.js';
 import { SeededRandom } from '../../src/sample/random.js';
 import { corrupt, corruptionArb, outcome, outcomeAsync, runCounted, runCountedAsync, scratch } from './fuzz-helpers.js';
+import { INTERFACE_BODY } from '../helpers/interface-body.js';
 
 /**
  * Fuzzing the JSON configuration readers: the pipeline, generator and training configs, the scaler JSON,
@@ -27,23 +28,6 @@ import { corrupt, corruptionArb, outcome, outcomeAsync, runCounted, runCountedAs
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Path = Array<string | number>;
 
-const INTERFACE_BODY = {
-  layers: [
-    { name: 'substrate', sld: 2.07, isld: 0, thickness: 0, roughness: 1.8 },
-    { name: 'siox', sld: 3.47, isld: 0, thickness: 12, roughness: 2 },
-    { name: 'layer 1', sld: 4.5, isld: 0, thickness: 150, roughness: 10 },
-    { name: 'air', sld: 0, isld: 0, thickness: 0, roughness: 0 },
-  ],
-  generator: { numCurves: 1000, numFilmLayers: 1, layerBound: [{ i: 2, par: 'thickness', bounds: [100, 200] }] },
-  training: { batchSize: 32, epochs: 10, layers: 12, dropout: 0, latentDim: 16, aeEpochs: 50, mlpEpochs: 50 },
-  name: 'my run',
-  saveTrainingData: true,
-  dataSource: 'synthetic',
-  workflow: 'nr_sld',
-  mode: 'train',
-  autoGenerateModelStats: true,
-  gpu: 'T4',
-};
 const ROADMAP_BODY = {
   qMin: 0.01, qMax: 0.25, numQPoints: 200, learningRate: 2e-4, clipMin: 1e-9, kernelSize: 31, seed: 42, backend: 'cpu',
   preprocessing: { applyLogTransform: true },

@@ -14,9 +14,8 @@ import { FileHistoryStore, encodeIdForFileName } from '../../src/store/history-f
 import { HISTORY_INDEXES, MongoHistoryStore } from '../../src/store/history-mongo.node.js';
 import { HEAVY_RESULT_FIELDS, newRecordId, positionOf, summarize, type HistoryRecord } from '../../src/store/history.js';
 import { rejection } from '../helpers/errors.js';
-import { startFerretDb, type FerretDb } from '../helpers/ferretdb.js';
 import { sampleResult } from '../store/history-contract.js';
-import { startWireTap, type TappedCommand, type WireTap } from './mongo-wire-tap.js';
+import { startTappedFerretDb, type TappedCommand, type TappedFerretDb, type WireTap } from './mongo-wire-tap.js';
 
 const N = 100_000;
 const scratch = mkdtempSync(join(tmpdir(), 'reflectkit-history-scale-'));
@@ -89,18 +88,15 @@ describe('the embedded history store at 100,000 records', () => {
 });
 
 describe('MongoDB: the list query is the shape its index serves', () => {
-  let ferret: FerretDb;
+  let server: TappedFerretDb;
   let tap: WireTap;
   let raw: MongoClient;
   beforeAll(async () => {
-    ferret = await startFerretDb();
-    tap = await startWireTap(ferret.port);
-    raw = new MongoClient(ferret.uri);
+    server = await startTappedFerretDb();
+    ({ tap, raw } = server);
   });
   afterAll(async () => {
-    await raw?.close();
-    await tap?.close();
-    await ferret?.destroy();
+    await server?.close();
   });
 
   /** The fields of a filter compared by equality (a plain value, not an operator document). */

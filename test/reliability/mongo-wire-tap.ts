@@ -4,7 +4,8 @@
  * store's internals. Used by the security and history-scale tests.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { BSON, type Document } from 'mongodb';
+import { BSON, MongoClient, type Document } from 'mongodb';
+import { startFerretDb, type FerretDb } from '../helpers/ferretdb.js';
 
 /** One command as it went over the wire. */
 export interface TappedCommand {
@@ -98,6 +99,35 @@ export async function startWireTap(targetPort: number): Promise<WireTap> {
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A FerretDB behind a wire tap, with a plain client straight to the server (for checks that must not be tapped). */
+export interface TappedFerretDb {
+  /** The server. */
+  ferret: FerretDb;
+  /** The tap in front of it. */
+  tap: WireTap;
+  /** A client connected to the server directly. */
+  raw: MongoClient;
+  /** Closes the client and the tap and stops the server. */
+  close(): Promise<void>;
+}
+
+/** Starts a FerretDB, a tap in front of it and a direct client. */
+export async function startTappedFerretDb(): Promise<TappedFerretDb> {
+  const ferret = await startFerretDb();
+  const tap = await startWireTap(ferret.port);
+  const raw = new MongoClient(ferret.uri);
+  return {
+    ferret,
+    tap,
+    raw,
+    close: async () => {
+      await raw.close();
+      await tap.close();
+      await ferret.destroy();
     },
   };
 }

@@ -31,7 +31,7 @@ import { rejection } from '../helpers/errors.js';
 import { startFerretDb, type FerretDb } from '../helpers/ferretdb.js';
 import { startHubServer, type HubServer } from '../helpers/hub-server.js';
 import { freshUser, sampleResult } from '../store/history-contract.js';
-import { startWireTap, type TappedCommand, type WireTap } from './mongo-wire-tap.js';
+import { startTappedFerretDb, type TappedCommand, type TappedFerretDb, type WireTap } from './mongo-wire-tap.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const RUNNER = join(ROOT, 'test', 'helpers', 'run-cli.ts');
@@ -112,20 +112,18 @@ function expectNoSecret(where: string, texts: Array<string | Buffer>, secrets: r
 
 // ─────────────────────────────── user scoping ───────────────────────────────
 
+let server: TappedFerretDb;
 let ferret: FerretDb;
 let tap: WireTap;
 let raw: MongoClient;
 
 beforeAll(async () => {
-  ferret = await startFerretDb();
-  tap = await startWireTap(ferret.port);
-  raw = new MongoClient(ferret.uri);
+  server = await startTappedFerretDb();
+  ({ ferret, tap, raw } = server);
 });
 
 afterAll(async () => {
-  await raw?.close();
-  await tap?.close();
-  await ferret?.destroy();
+  await server?.close();
   console.log(`security.test.ts cases: ${JSON.stringify(counts)}`);
 });
 
