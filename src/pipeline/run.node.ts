@@ -19,6 +19,7 @@ import { boundsAroundLayers, parsePipelineConfig, type PipelineConfig } from './
 import type { PipelineEvent, PipelinePhase, PipelineResult } from './events.js';
 import { historyParams, historyResult, openPipelineHistory, openPipelineHub, type PipelineHistory, type PipelineHub } from './stores.node.js';
 import { configWithSecrets, configWithoutSecrets } from './secrets.node.js';
+import { lockRunFolder } from './run-lock.node.js';
 import { trainPhase } from './train-phase.node.js';
 
 /** Options of {@link runPipeline} and {@link resumePipeline}. */
@@ -150,10 +151,19 @@ export async function runPipeline(config: unknown, options: RunPipelineOptions =
   } catch (error) {
     throw ioError('create', runDir, error);
   }
-  const seed = resolved.seed ?? Math.floor(Math.random() * 0x1_0000_0000);
-  const state: RunState = { format: 'reflectkit-pipeline', version: 1, library: VERSION, config: resolved, seed, modelId: randomUUID(), done: {} };
-  await saveState(runDir, state);
-  return continueRun(runDir, state, options);
+  const lock = await lockRunFolder(runDir);
+  try {
+    // Another process may have started a run here between the check above and the lock.
+    if (await pathExists(join(runDir, STATE))) {
+      throw new ReflectkitError('INVALID_OPTION', `${runDir} already holds a run`, { path: 'runDir', expected: 'a new folder (use resumePipeline to continue that run)' });
+    }
+    const seed = resolved.seed ?? Math.floor(Math.random() * 0x1_0000_0000);
+    const state: RunState = { format: 'reflectkit-pipeline', version: 1, library: VERSION, config: resolved, seed, modelId: randomUUID(), done: {} };
+    await saveState(runDir, state);
+    return await continueRun(runDir, state, options);
+  } finally {
+    await lock.release();
+  }
 }
 
 /**
@@ -161,10 +171,23 @@ export async function runPipeline(config: unknown, options: RunPipelineOptions =
  * skipped, generation restarts if it had not finished (same seed, same curves), and training continues from
  * its last checkpoint.
  *
- * @throws ReflectkitError `INVALID_OPTION` when `runDir` holds no run.
+ * @throws ReflectkitError `INVALID_OPTION` when `runDir` holds no run, or when another live process is running it
+ *   (`run.lock`; a lock left by a process that is gone is taken over).
  */
 export async function resumePipeline(runDir: string, options: Omit<RunPipelineOptions, 'runDir' | 'outDir'> = {}): Promise<PipelineResult> {
   const dir = resolve(runDir);
+  if (!(await pathExists(join(dir, STATE)))) {
+    throw new ReflectkitError('INVALID_OPTION', `${dir} holds no pipeline run (${STATE} is missing)`, { path: 'runDir', expected: 'a folder written by runPipeline' });
+  }
+  const lock = await lockRunFolder(dir);
+  try {
+    return await resumeLocked(dir, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function resumeLocked(dir: string, options: Omit<RunPipelineOptions, 'runDir' | 'outDir'>): Promise<PipelineResult> {
   let state: RunState;
   try {
     state = JSON.parse(await readFile(join(dir, STATE), 'utf8')) as RunState;

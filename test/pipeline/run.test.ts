@@ -1,5 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PipelineEvent } from '../../src/pipeline/events.js';
@@ -66,6 +67,20 @@ describe('runPipeline', () => {
     const moved = await resumePipeline(runDir, { trainingWorkers: 0, onEvent: (e) => e.type === 'log' && e.level === 'warn' && warnings.push(e.message) });
     expect(moved.backend).not.toMatch(/^webgpu/);
     expect(warnings).toEqual([expect.stringMatching(/started on webgpu, which is not available now .* continues on \w+, so its result will differ/)]);
+    writeFileSync(stateFile, JSON.stringify(saved));
+    // One process at a time: a folder a live process holds is refused, and left as it was.
+    const lockFile = join(runDir, 'run.lock');
+    writeFileSync(lockFile, JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-12-07T00:00:00Z', token: 'other' }));
+    const busy = await rejection(resumePipeline(runDir, { trainingWorkers: 0 }));
+    expect(busy).toMatchObject({ code: 'INVALID_OPTION', path: 'runDir', message: expect.stringContaining(`in use by process ${process.pid}`) });
+    expect(readFileSync(lockFile, 'utf8')).toContain('"token":"other"');
+    expect(await rejection(runPipeline(SMALL_RUN, { runDir }))).toMatchObject({ code: 'INVALID_OPTION', path: 'runDir' });
+    // A lock whose process is gone (killed, say) is taken over, and released at the end.
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(lockFile, JSON.stringify({ pid: gone, host: hostname(), since: '2026-12-07T00:00:00Z', token: 'dead' }));
+    writeFileSync(join(runDir, 'run.lock.dead.tmp'), '');
+    expect((await resumePipeline(runDir, { trainingWorkers: 0 })).metrics).toEqual(result.metrics);
+    expect(readdirSync(runDir).filter((name) => name.startsWith('run.lock'))).toEqual([]);
   });
 
   it('trains with z-score normalisation and SGD with momentum when the config asks, and the bundle says so', async () => {
