@@ -229,9 +229,27 @@ export class FileHistoryStore implements HistoryStore {
       throw error;
     }
     const index = this.indexPath(user, record);
-    await makeFolder(dirname(index));
-    await writeFileAtomic(index, JSON.stringify(summarize(record)));
+    try {
+      await makeFolder(dirname(index));
+      await writeFileAtomic(index, JSON.stringify(summarize(record)));
+    } catch (error) {
+      // Unlisted, the record would exist without showing up: a failed add leaves nothing behind.
+      const modelId = modelIdOf(record);
+      await Promise.all([
+        removeFile(path),
+        modelId === undefined ? undefined : this.releaseModel(user, modelId, id),
+        options.pending === true ? removeFile(pendingPath) : undefined,
+      ]).catch(() => undefined);
+      throw error;
+    }
     return record;
+  }
+
+  /** Removes the `models/<model>` claim when it names `id`. */
+  private async releaseModel(user: string, modelId: string, id: string): Promise<void> {
+    const claim = join(user, 'models', encodeIdForFileName(modelId));
+    const owner = await readFile(claim, 'utf8').catch(() => '');
+    if (owner.trim() === id) await removeFile(claim);
   }
 
   /** Makes `models/<model>` name `id`, unless a record of this user that still exists holds it. */
@@ -323,11 +341,7 @@ export class FileHistoryStore implements HistoryStore {
     await removeFile(this.indexPath(user, record));
     await removeFile(this.recordPath(user, recordId));
     const modelId = modelIdOf(record);
-    if (modelId !== undefined) {
-      const claim = join(user, 'models', encodeIdForFileName(modelId));
-      const owner = await readFile(claim, 'utf8').catch(() => '');
-      if (owner.trim() === recordId) await removeFile(claim);
-    }
+    if (modelId !== undefined) await this.releaseModel(user, modelId, recordId);
     await removeFile(join(user, 'pending', recordId));
   }
 

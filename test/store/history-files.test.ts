@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +53,26 @@ describe('FileHistoryStore', () => {
     expect([...first.items, ...second.items].map((r) => r.params.i)).toEqual([4, 3, 2, 1, 0]);
     const error = await rejection(store.list(user, { limit: 2, cursor: second.nextCursor! }));
     expect(error.code).toBe('IO_ERROR');
+  });
+
+  it('leaves nothing behind when the summary cannot be written: no unlisted record, no model claim, no pending mark', async () => {
+    const store = newStore();
+    const user = freshUser();
+    await store.add(user, { params: {}, result: {}, createdAt: '2026-03-01T00:00:00.000Z' });
+    const userDir = join(store.dir, 'users', encodeIdForFileName(user));
+    // A file where the day's summary folder must go: the record is written, its summary cannot be.
+    writeFileSync(join(userDir, 'index', '2026-03-02'), 'in the way');
+    const { prepareRecord } = await import('../../src/store/history.js');
+    const record = prepareRecord(user, { params: {}, result: sampleResult('m-blocked'), createdAt: '2026-03-02T00:00:00.000Z' });
+    expect(await rejection(store.insertRecord(record, { pending: true }))).toMatchObject({ code: 'IO_ERROR' });
+    expect(readdirSync(join(userDir, 'records'))).toHaveLength(1);
+    expect(readdirSync(join(userDir, 'models'))).toEqual([]);
+    expect(await store.isPending(user, record.id)).toBe(false);
+    expect(await rejection(store.get(user, record.id))).toMatchObject({ code: 'NOT_FOUND' });
+    // Once the way is clear, the same record goes in and is listed.
+    rmSync(join(userDir, 'index', '2026-03-02'));
+    await store.insertRecord(record);
+    expect((await store.list(user)).items.map((r) => r.id)).toContain(record.id);
   });
 
   it('marks records pending, lists them for a sync, and forgets them', async () => {
