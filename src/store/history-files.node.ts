@@ -329,7 +329,13 @@ export class FileHistoryStore implements HistoryStore {
     const record = await this.get(userId, recordId);
     const updated: HistoryRecord = { ...record, name: newName, updated_at: new Date().toISOString() };
     await writeFileAtomic(this.recordPath(user, recordId), JSON.stringify(updated));
-    await writeFileAtomic(this.indexPath(user, updated), JSON.stringify(summarize(updated)));
+    try {
+      await writeFileAtomic(this.indexPath(user, updated), JSON.stringify(summarize(updated)));
+    } catch (error) {
+      // The listing would show the old name and the record the new one: put the record back as it was.
+      await writeFileAtomic(this.recordPath(user, recordId), JSON.stringify(record)).catch(() => undefined);
+      throw error;
+    }
     return updated;
   }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -73,6 +73,23 @@ describe('FileHistoryStore', () => {
     rmSync(join(userDir, 'index', '2026-03-02'));
     await store.insertRecord(record);
     expect((await store.list(user)).items.map((r) => r.id)).toContain(record.id);
+  });
+
+  it('keeps a record and its summary in step when a rename cannot write the summary', async () => {
+    const store = newStore();
+    const user = freshUser();
+    const record = await store.add(user, { name: 'before', params: {}, result: {}, createdAt: '2026-03-03T00:00:00.000Z' });
+    const summary = join(store.dir, 'users', encodeIdForFileName(user), 'index', '2026-03-03', `${String(Date.parse(record.created_at)).padStart(15, '0')}_${record.id}.json`);
+    const saved = readFileSync(summary);
+    rmSync(summary);
+    mkdirSync(summary); // a folder in the way: the summary cannot be replaced
+    expect(await rejection(store.rename(user, record.id, 'after'))).toMatchObject({ code: 'IO_ERROR' });
+    expect((await store.get(user, record.id)).name).toBe('before');
+    rmSync(summary, { recursive: true });
+    writeFileSync(summary, saved);
+    await store.rename(user, record.id, 'after');
+    expect((await store.list(user)).items.find((r) => r.id === record.id)?.name).toBe('after');
+    expect((await store.get(user, record.id)).name).toBe('after');
   });
 
   it('marks records pending, lists them for a sync, and forgets them', async () => {
