@@ -205,10 +205,10 @@ async function resumeLocked(dir: string, options: Omit<RunPipelineOptions, 'runD
   // A killed attempt never ran its cleanup: drop the temporary files of its unfinished atomic writes.
   await removeStalePartials(dir, [STATE, 'result.json', 'report.html', ...['nr', 'sld', 'loss', 'parity'].flatMap((c) => [`${c}.svg`, `${c}.png`])]);
   await removeStalePartials(join(dir, 'model', 'checkpoints'), ['latest.json']);
-  return continueRun(dir, state, options);
+  return continueRun(dir, state, options, { mongoPasswordMissing: secrets.warning !== undefined });
 }
 
-async function continueRun(runDir: string, state: RunState, options: RunPipelineOptions): Promise<PipelineResult> {
+async function continueRun(runDir: string, state: RunState, options: RunPipelineOptions, stores: { mongoPasswordMissing?: boolean } = {}): Promise<PipelineResult> {
   const emit = (event: PipelineEvent): void => options.onEvent?.(event);
   const config = state.config;
   const dataDir = join(runDir, 'data');
@@ -242,7 +242,7 @@ async function continueRun(runDir: string, state: RunState, options: RunPipeline
   state.backend = backend.description;
   state.backendName = backend.name;
   emit({ type: 'log', level: 'info', message: `run folder ${runDir}; backend ${backend.description}; seed ${state.seed}; model ${state.modelId}` });
-  const { history, hub } = await openStores(config, options, emit);
+  const { history, hub } = await openStores(config, options, emit, stores);
 
   try {
     // 1. Generate (deterministic from the seed: an interrupted generation is simply done again).
@@ -409,8 +409,9 @@ async function openStores(
   config: PipelineConfig,
   options: RunPipelineOptions,
   emit: (event: PipelineEvent) => void,
+  stores: { mongoPasswordMissing?: boolean },
 ): Promise<{ history: PipelineHistory | null; hub: PipelineHub | null }> {
-  const history = options.history !== undefined ? options.history : config.storage.history.enabled ? await openPipelineHistory(config, emit) : null;
+  const history = options.history !== undefined ? options.history : config.storage.history.enabled ? await openPipelineHistory(config, emit, stores) : null;
   const hub = options.hub !== undefined ? options.hub : openPipelineHub(config, emit);
   return { history, hub };
 }

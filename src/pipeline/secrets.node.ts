@@ -31,8 +31,8 @@ export function configWithoutSecrets(config: PipelineConfig): PipelineConfig {
 /**
  * A config read back from `pipeline.json` with the MongoDB password put back, from
  * `REFLECTKIT_MONGODB_URI` when that is the same connection string with its password. Otherwise the config
- * is returned as stored and `warning` says why MongoDB will refuse the login (the run's record then waits in
- * the embedded store, pending a `reflectkit history sync`).
+ * is returned as stored and `warning` says why MongoDB is not tried (the run's record then waits in the
+ * embedded store, pending a `reflectkit history sync`).
  */
 export function configWithSecrets(config: PipelineConfig, env: Record<string, string | undefined> = process.env): {
   /** The config to run with. */
@@ -47,7 +47,7 @@ export function configWithSecrets(config: PipelineConfig, env: Record<string, st
   return {
     config,
     warning:
-      `pipeline.json keeps the MongoDB URI without its password (${stored}): set REFLECTKIT_MONGODB_URI to the full URI ` +
-      'to record this run in MongoDB; otherwise its record waits in the embedded history store for `reflectkit history sync`',
+      `pipeline.json keeps the MongoDB URI without its password (${stored}), and REFLECTKIT_MONGODB_URI does not give it: ` +
+      'MongoDB is not tried; the record waits in the embedded history store for `reflectkit history sync` (with the full URI)',
   };
 }

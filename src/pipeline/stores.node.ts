@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { EvaluationResult } from '../eval/result.js';
 import { HubStore } from '../store/hub.node.js';
 import { addToHistory, openHistoryStore } from '../store/history-sync.node.js';
+import { FileHistoryStore } from '../store/history-files.node.js';
+import { prepareRecord } from '../store/history.js';
 import type { PipelineConfig } from './config.js';
 import type { PipelineEvent } from './events.js';
 
@@ -86,9 +88,26 @@ export function historyResult(result: EvaluationResult, modelId: string, name: s
  * Opens the history store a config names: MongoDB (`storage.history.mongodbUri`, else
  * `REFLECTKIT_MONGODB_URI`) with the embedded store as its fallback, or the embedded store alone (folder
  * `storage.history.dir`, else {@link defaultHistoryDir}). Warnings (MongoDB unreachable) become log events.
+ * With `mongoPasswordMissing` (a resumed run whose `pipeline.json` keeps the URI without its password and
+ * whose environment does not give it), MongoDB is not tried at all (a login with a wrong password can lock an
+ * account): the record goes to the embedded store, pending a sync.
  */
-export async function openPipelineHistory(config: PipelineConfig, emit: (event: PipelineEvent) => void): Promise<PipelineHistory> {
+export async function openPipelineHistory(
+  config: PipelineConfig,
+  emit: (event: PipelineEvent) => void,
+  options: { mongoPasswordMissing?: boolean } = {},
+): Promise<PipelineHistory> {
   const h = config.storage.history;
+  if (options.mongoPasswordMissing === true && h.mongodbUri !== null) {
+    const embedded = new FileHistoryStore({ dir: h.dir ?? defaultHistoryDir() });
+    return {
+      add: async (userId, entry) => {
+        const record = await embedded.insertRecord(prepareRecord(userId, entry), { pending: true });
+        return { id: record.id, store: 'embedded (pending sync)' };
+      },
+      close: () => embedded.close(),
+    };
+  }
   const mongoUri = h.mongodbUri ?? process.env.REFLECTKIT_MONGODB_URI;
   const store = openHistoryStore({
     dir: h.dir ?? defaultHistoryDir(),

@@ -606,8 +606,8 @@ describe('tokens and passwords never appear in any output', () => {
     expect(waited.history?.store).toBe('embedded (pending sync)');
     const warnings = without.filter((e): e is Extract<PipelineEvent, { type: 'log' }> => e.type === 'log' && e.level === 'warn').map((e) => e.message);
     expect(warnings[0]).toContain('pipeline.json keeps the MongoDB URI without its password');
-    expect(warnings[1]).toMatch(/refused|Authentication/);
-    expect(warnings.length).toBe(2);
+    // MongoDB is not even tried with the redacted password (a failed login can lock an account): one warning.
+    expect(warnings.length).toBe(1);
     const embedded = new FileHistoryStore({ dir: join(root, 'history') });
     expect(await embedded.isPending('alice', waited.history!.id)).toBe(true);
     const files = filesUnder(root);
