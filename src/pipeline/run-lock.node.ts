@@ -4,11 +4,11 @@
  * left by a process that died (SIGKILL, power loss) is taken over when its process is gone.
  */
 import { randomUUID } from 'node:crypto';
-import { link, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ReflectkitError } from '../errors.js';
-import { ioError } from '../io/atomic-file.node.js';
+import { ioError, removeStalePartials, temporaryPath } from '../io/atomic-file.node.js';
 
 /** The lock file's name in a run folder. */
 export const RUN_LOCK = 'run.lock';
@@ -58,7 +58,7 @@ async function readLock(path: string): Promise<LockContent | null> {
 export async function lockRunFolder(runDir: string): Promise<RunLock> {
   const path = join(runDir, RUN_LOCK);
   const content: LockContent = { pid: process.pid, host: hostname(), since: new Date().toISOString(), token: randomUUID() };
-  const temporary = join(runDir, `${RUN_LOCK}.${content.token}.tmp`);
+  const temporary = temporaryPath(path);
   try {
     await writeFile(temporary, `${JSON.stringify(content)}\n`);
   } catch (error) {
@@ -68,7 +68,8 @@ export async function lockRunFolder(runDir: string): Promise<RunLock> {
     for (let attempt = 0; ; attempt++) {
       try {
         await link(temporary, path);
-        await removeStaleLockFiles(runDir, content.token);
+        // the temporary lock files of killed processes (ours is removed below)
+        await removeStalePartials(runDir, [RUN_LOCK]);
         return { release: () => releaseLock(path, content.token) };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw ioError('lock', path, error);
@@ -90,14 +91,6 @@ export async function lockRunFolder(runDir: string): Promise<RunLock> {
     }
   } finally {
     await rm(temporary, { force: true }).catch(() => undefined);
-  }
-}
-
-/** Deletes the temporary lock files a killed process left (never the one of `keepToken`); called by the lock's holder. */
-async function removeStaleLockFiles(runDir: string, keepToken: string): Promise<void> {
-  const names = await readdir(runDir).catch(() => [] as string[]);
-  for (const name of names) {
-    if (name.startsWith(`${RUN_LOCK}.`) && name.endsWith('.tmp') && !name.includes(keepToken)) await rm(join(runDir, name), { force: true }).catch(() => undefined);
   }
 }
 

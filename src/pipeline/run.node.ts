@@ -12,7 +12,7 @@ import { useNodeBackend } from '../nn/backend-node.node.js';
 import type { BackendInfo, BackendName } from '../nn/backend.js';
 import { loadBundle, saveBundle } from '../nn/model-folder.node.js';
 import { splitIndices } from '../preprocess/split.js';
-import { writeReport } from '../report/png.node.js';
+import { REPORT_FILE_NAMES, writeReport } from '../report/png.node.js';
 import { isDuplicateRecordError, newRecordId } from '../store/history.js';
 import { VERSION } from '../version.js';
 import { boundsAroundLayers, parsePipelineConfig, type PipelineConfig } from './config.js';
@@ -203,7 +203,7 @@ async function resumeLocked(dir: string, options: Omit<RunPipelineOptions, 'runD
   state.config = secrets.config;
   if (secrets.warning !== undefined) options.onEvent?.({ type: 'log', level: 'warn', message: secrets.warning });
   // A killed attempt never ran its cleanup: drop the temporary files of its unfinished atomic writes.
-  await removeStalePartials(dir, [STATE, 'result.json', 'report.html', ...['nr', 'sld', 'loss', 'parity'].flatMap((c) => [`${c}.svg`, `${c}.png`])]);
+  await removeStalePartials(dir, [STATE, ...REPORT_FILE_NAMES]);
   await removeStalePartials(join(dir, 'model', 'checkpoints'), ['latest.json']);
   return continueRun(dir, state, options, { mongoPasswordMissing: secrets.warning !== undefined });
 }

@@ -75,6 +75,12 @@ export interface WriteReportOptions extends HtmlReportOptions, PngOptions {
   charts?: ChartSet;
 }
 
+/** The charts a report draws, each written as `<name>.svg` and `<name>.png`. */
+const CHART_NAMES = ['nr', 'sld', 'loss', 'parity'] as const;
+
+/** Every file name {@link writeReport} may write into its folder. */
+export const REPORT_FILE_NAMES: readonly string[] = ['result.json', ...CHART_NAMES.flatMap((name) => [`${name}.svg`, `${name}.png`]), 'report.html'];
+
 /**
  * Writes a report folder (created if missing): `result.json`, each chart as `.svg` and `.png` (`nr`,
  * `sld`, and `loss` / `parity` when there is something to draw) and the one-file `report.html`. Each file
@@ -95,7 +101,7 @@ export async function writeReport(dir: string, result: EvaluationResult, options
     written.push(path);
   };
   await write('result.json', `${JSON.stringify(result, null, 2)}\n`);
-  for (const name of ['nr', 'sld', 'loss', 'parity'] as const) {
+  for (const name of CHART_NAMES) {
     const svg = charts[name];
     if (!svg) continue;
     await write(`${name}.svg`, svg);

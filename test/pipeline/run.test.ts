@@ -78,7 +78,7 @@ describe('runPipeline', () => {
     // A lock whose process is gone (killed, say) is taken over, and released at the end.
     const gone = spawnSync(process.execPath, ['-e', '']).pid!;
     writeFileSync(lockFile, JSON.stringify({ pid: gone, host: hostname(), since: '2026-12-07T00:00:00Z', token: 'dead' }));
-    writeFileSync(join(runDir, 'run.lock.dead.tmp'), '');
+    writeFileSync(join(runDir, 'run.lock.0123456789ab.partial'), ''); // a killed locker's temporary file
     expect((await resumePipeline(runDir, { trainingWorkers: 0 })).metrics).toEqual(result.metrics);
     expect(readdirSync(runDir).filter((name) => name.startsWith('run.lock'))).toEqual([]);
   });
